@@ -1,0 +1,1 @@
+"""NetBIOS name service (NBNS) and session service support."""

@@ -1,0 +1,39 @@
+"""Packaging for smbwire (import names ``smb`` and ``nmb``)."""
+import os
+import re
+
+from setuptools import find_packages, setup
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+with open(os.path.join(HERE, "smb", "__init__.py"), encoding="utf-8") as fh:
+    VERSION = re.search(r'^__version__ = "([^"]+)"', fh.read(), re.M).group(1)
+
+with open(os.path.join(HERE, "README.rst"), encoding="utf-8") as fh:
+    LONG_DESCRIPTION = fh.read()
+
+setup(
+    name="smbwire",
+    version=VERSION,
+    description="Pure-Python SMB1/SMB2/SMB3 client, a drop-in replacement for pysmb",
+    long_description=LONG_DESCRIPTION,
+    long_description_content_type="text/x-rst",
+    license="MIT",
+    packages=find_packages(include=["smb", "smb.*", "nmb", "nmb.*"]),
+    package_data={"smb": ["py.typed"], "nmb": ["py.typed"]},
+    python_requires=">=3.9",
+    install_requires=["pyasn1>=0.4", "pycryptodome>=3.10"],
+    extras_require={
+        "progress": ["tqdm"],
+        "test": ["pytest>=7", "hypothesis>=6", "tqdm"],
+        "docs": ["sphinx>=5"],
+    },
+    classifiers=[
+        "Programming Language :: Python :: 3",
+        "Programming Language :: Python :: 3 :: Only",
+        "License :: OSI Approved :: MIT License",
+        "Operating System :: OS Independent",
+        "Topic :: System :: Networking",
+        "Typing :: Typed",
+    ],
+)

@@ -1,0 +1,88 @@
+"""The one exception tree of the library.
+
+Every error the library raises on purpose derives from :class:`SMBError`.  The
+classes are re-exported from the module paths pysmb users already import them
+from (``smb.base``, ``smb.smb_structs``, ``nmb.base``).
+
+All constructors give their extra arguments defaults so that the exceptions
+pickle (``pickle`` re-creates an exception by calling the class with
+``self.args``).
+"""
+from __future__ import annotations
+
+from typing import Any, List, Optional, Sequence
+
+__all__ = [
+    "SMBError",
+    "ProtocolError",
+    "OperationFailure",
+    "NotConnectedError",
+    "SMBTimeout",
+    "NotReadyError",
+    "UnsupportedFeature",
+]
+
+
+class SMBError(Exception):
+    """Root of every exception raised by ``smb`` and ``nmb``."""
+
+
+class ProtocolError(SMBError):
+    """The peer sent something that breaks the protocol.
+
+    Malformed frames, offsets outside a message, bad signatures, failed
+    decryption and unexpected message ids all end up here.  After a
+    ``ProtocolError`` the connection is marked broken.
+
+    ``data`` optionally holds the offending bytes (never secrets).
+    """
+
+    def __init__(self, message: str = "", data: Optional[bytes] = None) -> None:
+        super().__init__(message, data)
+        self.message = message
+        self.data = data
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class OperationFailure(SMBError):
+    """The server refused an operation.
+
+    Compatible with pysmb: ``args[0]`` is a message and ``args[1]`` the list of
+    SMB messages involved (each with a ``.status``).  In addition ``status``
+    holds the NTSTATUS of the failure (or ``None`` when no status applies).
+    """
+
+    def __init__(self, message: str = "", smb_messages: Optional[Sequence[Any]] = None,
+                 status: Optional[int] = None) -> None:
+        messages: List[Any] = list(smb_messages or [])
+        if status is None:
+            for msg in reversed(messages):
+                st = getattr(msg, "status", None)
+                if st:
+                    status = st
+                    break
+        super().__init__(message, messages, status)
+        self.message = message
+        self.smb_messages = messages
+        self.status = status
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class NotConnectedError(SMBError, ConnectionError):
+    """The connection is closed, was never opened, or broke."""
+
+
+class SMBTimeout(SMBError, TimeoutError):
+    """An operation did not finish before its deadline."""
+
+
+class NotReadyError(SMBError):
+    """The connection is not ready for this operation (e.g. not logged on)."""
+
+
+class UnsupportedFeature(SMBError):
+    """The server (or this library) does not support what was asked."""
