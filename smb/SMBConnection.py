@@ -1,0 +1,479 @@
+"""The blocking, socket-based SMB client with pysmb's API.
+
+:class:`SMBConnection` is a thin driver over the IO-free core in
+:mod:`smb.base`: it owns the socket, reads whole frames against one deadline
+per operation, and feeds them to the core.  Every public method runs one
+operation generator to completion (or to its deadline).
+"""
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import socket
+import time
+from typing import Any, Callable, Dict, List, Optional, Tuple, Union
+
+from . import smb_constants as C
+from ._framing import HEADER_SIZE, SESSION_KEEPALIVE, SESSION_MESSAGE
+from .base import (SIGN_NEVER, SIGN_WHEN_REQUIRED, SIGN_WHEN_SUPPORTED, SMB, OpGen, Operation, SharedDevice,
+                   SharedFile, normalize_path)
+from .exceptions import NotConnectedError, NotReadyError, OperationFailure, ProtocolError, SMBError, SMBTimeout
+
+__all__ = ["SMBConnection", "SIGN_NEVER", "SIGN_WHEN_SUPPORTED", "SIGN_WHEN_REQUIRED"]
+
+#: The default ``search`` mask of :meth:`SMBConnection.listPath` (pysmb's).
+DEFAULT_SEARCH = (C.SMB_FILE_ATTRIBUTE_READONLY | C.SMB_FILE_ATTRIBUTE_HIDDEN | C.SMB_FILE_ATTRIBUTE_SYSTEM
+                  | C.SMB_FILE_ATTRIBUTE_DIRECTORY | C.SMB_FILE_ATTRIBUTE_ARCHIVE
+                  | C.SMB_FILE_ATTRIBUTE_INCL_NORMAL)
+
+_SMALL = 64 * 1024
+
+
+class _FrameReader:
+    """Reads one frame at a time with ``recv_into`` into a reusable buffer.
+
+    The state survives a timeout, so a frame that arrives late is still read
+    whole by the next operation and the stream stays in sync.
+    """
+
+    def __init__(self) -> None:
+        self.header = bytearray(HEADER_SIZE)
+        self.header_got = 0
+        self.buf = bytearray(256 * 1024)
+        self.length = -1
+        self.got = 0
+        self.packet_type = 0
+
+    @property
+    def mid_frame(self) -> bool:
+        return self.header_got > 0
+
+    def read(self, sock: socket.socket, framer: Any) -> Tuple[int, memoryview]:
+        """Block until a whole frame is in; return ``(packet_type, payload view)``."""
+        while self.header_got < HEADER_SIZE:
+            n = sock.recv_into(memoryview(self.header)[self.header_got:])
+            if n == 0:
+                raise NotConnectedError("connection closed by the server")
+            self.header_got += n
+        if self.length < 0:
+            self.packet_type, self.length = framer.parse_header(bytes(self.header))
+            if self.length > len(self.buf):
+                self.buf = bytearray(self.length)
+            self.got = 0
+        view = memoryview(self.buf)
+        while self.got < self.length:
+            n = sock.recv_into(view[self.got:self.length])
+            if n == 0:
+                raise NotConnectedError("connection closed by the server")
+            self.got += n
+        packet_type, length = self.packet_type, self.length
+        self.header_got = 0
+        self.length = -1
+        return packet_type, view[:length]
+
+
+class SMBConnection(SMB):
+    """A blocking SMB connection (pysmb's ``smb.SMBConnection.SMBConnection``).
+
+    :param username: account name ('' for anonymous)
+    :param password: the password, or a callable returning it
+    :param my_name: this machine's NetBIOS name (the calling name on port 139)
+    :param remote_name: the server's NetBIOS name (the called name on port 139)
+    :param domain: the account's domain or workgroup
+    :param use_ntlm_v2: NTLMv2 (default) or NTLMv1 responses
+    :param sign_options: ``SIGN_NEVER``, ``SIGN_WHEN_SUPPORTED`` or ``SIGN_WHEN_REQUIRED``
+    :param is_direct_tcp: True for port 445 (direct TCP), False for the NetBIOS session service
+    :param encrypt: ask for SMB3 encryption even if the server does not require it
+    """
+
+    log = logging.getLogger("SMB.SMBConnection")
+
+    def __init__(self, username: str, password: Union[str, Callable[[], str]], my_name: str, remote_name: str,
+                 domain: str = "", use_ntlm_v2: bool = True, sign_options: int = SIGN_WHEN_REQUIRED,
+                 is_direct_tcp: bool = False, encrypt: bool = False) -> None:
+        super().__init__(username, password, my_name, remote_name, domain, use_ntlm_v2, sign_options,
+                         is_direct_tcp, encrypt)
+        self.sock: Optional[socket.socket] = None
+        self._reader = _FrameReader()
+        self._lock_owner: Optional[int] = None
+
+    # ------------------------------------------------------------------ context manager
+    def __enter__(self) -> "SMBConnection":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ connect / close
+    def connect(self, ip: str, port: int = 139, sock_family: Optional[int] = None, timeout: float = 60) -> bool:
+        """Connect, negotiate and log on.
+
+        Returns True when logged on and False when the server refused the
+        credentials (wrong password, unknown user, disabled/expired/locked
+        account).  Raises for everything else (unreachable server, protocol
+        errors, :class:`SMBTimeout`).
+        """
+        if self.sock is not None:
+            self.close()
+        deadline = time.monotonic() + timeout
+        self.server_ip = ip
+        self.sock = self._open_socket(ip, port, sock_family, deadline)
+        try:
+            if not self.is_direct_tcp:
+                self._netbios_session_request(ip, port, sock_family, deadline)
+            ok = self._run(self.connect_op(), deadline - time.monotonic(), "connect")
+        except BaseException:
+            self._drop_socket()
+            raise
+        if not ok:
+            self._drop_socket()
+        return bool(ok)
+
+    def _open_socket(self, ip: str, port: int, family: Optional[int], deadline: float) -> socket.socket:
+        remaining = max(0.001, deadline - time.monotonic())
+        try:
+            if family is None:
+                sock = socket.create_connection((ip, port), timeout=remaining)
+            else:
+                sock = socket.socket(family, socket.SOCK_STREAM)
+                sock.settimeout(remaining)
+                sock.connect((ip, port))
+        except socket.timeout as err:
+            raise SMBTimeout("timed out connecting to %s:%d" % (ip, port)) from err
+        except OSError as err:
+            raise NotConnectedError("cannot connect to %s:%d: %s" % (ip, port, err)) from err
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for opt in (socket.SO_RCVBUF, socket.SO_SNDBUF):
+            try:
+                sock.setsockopt(socket.SOL_SOCKET, opt, 4 * 1024 * 1024)
+            except OSError:
+                pass
+        return sock
+
+    def _netbios_session_request(self, ip: str, port: int, family: Optional[int], deadline: float) -> None:
+        """NetBIOS SESSION REQUEST ([RFC 1002] 4.3.2); follows RETARGET, falls
+        back to ``*SMBSERVER`` when the called name is not present."""
+        from nmb import base as nb
+        called = self.remote_name or "*SMBSERVER"
+        tried_fallback = False
+        for _ in range(4):
+            assert self.sock is not None
+            packet = nb.build_session_request(called, self.my_name or "SMBWIRE")
+            self._send_all([packet], deadline)
+            header = self._recv_exact(4, deadline)
+            ptype = header[0]
+            length = int.from_bytes(header[1:4], "big") & 0x1FFFF
+            payload = self._recv_exact(length, deadline) if length else b""
+            if ptype == nb.POSITIVE_SESSION_RESPONSE:
+                return
+            if ptype == nb.NEGATIVE_SESSION_RESPONSE:
+                code, message = nb.parse_negative_session_response(payload)
+                if code == 0x82 and called != "*SMBSERVER" and not tried_fallback:
+                    tried_fallback = True
+                    called = "*SMBSERVER"
+                    self._drop_socket()
+                    self.sock = self._open_socket(ip, port, family, deadline)
+                    continue
+                raise NotConnectedError("NetBIOS session refused by %s:%d for called name %r: %s (0x%02X)"
+                                        % (ip, port, called, message, code))
+            if ptype == nb.RETARGET_SESSION_RESPONSE:
+                new_ip, new_port = nb.parse_retarget_response(payload)
+                self.log.info("NetBIOS session retargeted to %s:%d", new_ip, new_port)
+                self._drop_socket()
+                ip, port = new_ip, new_port
+                self.server_ip = ip
+                self.sock = self._open_socket(ip, port, family, deadline)
+                continue
+            raise ProtocolError("unexpected NetBIOS packet type 0x%02X in answer to SESSION REQUEST" % ptype)
+        raise NotConnectedError("too many NetBIOS session retargets")
+
+    def close(self) -> None:
+        """Log off and close the socket.  Idempotent; never raises."""
+        if self.sock is None:
+            return
+        if self.broken is None and self.dialect is not None and self.has_authenticated:
+            try:
+                self._run(self.dialect.logoff(), 5, "logoff")
+            except Exception as err:  # noqa: BLE001 - closing must not fail
+                self.log.debug("logoff failed while closing: %s", err)
+        self._drop_socket()
+
+    def _drop_socket(self) -> None:
+        sock, self.sock = self.sock, None
+        if sock is not None:
+            try:
+                sock.close()
+            except OSError:
+                pass
+        self.has_authenticated = False
+
+    # ------------------------------------------------------------------ IO
+    def _send_all(self, pieces: List[Any], deadline: float) -> None:
+        sock = self.sock
+        if sock is None:
+            raise NotConnectedError("not connected")
+        small: List[Any] = []
+        try:
+            for piece in pieces:
+                if len(piece) < _SMALL:
+                    small.append(piece)
+                    continue
+                if small:
+                    self._send_one(sock, b"".join(small), deadline)
+                    small = []
+                self._send_one(sock, piece, deadline)
+            if small:
+                self._send_one(sock, b"".join(small), deadline)
+        except socket.timeout as err:
+            # A half-sent frame leaves the stream unusable.
+            self.mark_broken(err)
+            raise SMBTimeout("timed out sending to the server") from err
+        except OSError as err:
+            self.mark_broken(err)
+            raise NotConnectedError("connection lost while sending: %s" % err) from err
+
+    def _send_one(self, sock: socket.socket, data: Any, deadline: float) -> None:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise socket.timeout("deadline passed")
+        sock.settimeout(remaining)
+        sock.sendall(data)
+
+    def _recv_exact(self, n: int, deadline: float) -> bytes:
+        buf = bytearray(n)
+        view = memoryview(buf)
+        got = 0
+        sock = self.sock
+        assert sock is not None
+        while got < n:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise SMBTimeout("timed out waiting for the server")
+            sock.settimeout(remaining)
+            try:
+                r = sock.recv_into(view[got:])
+            except socket.timeout as err:
+                raise SMBTimeout("timed out waiting for the server") from err
+            except OSError as err:
+                raise NotConnectedError("connection lost: %s" % err) from err
+            if r == 0:
+                raise NotConnectedError("connection closed by the server")
+            got += r
+        return bytes(buf)
+
+    def _run(self, gen: OpGen, timeout: float, name: str) -> Any:
+        """Drive one operation to completion within ``timeout`` seconds."""
+        if self.sock is None:
+            gen.close()
+            raise NotConnectedError("not connected; call connect() first")
+        if self.broken is not None:
+            gen.close()
+            raise NotConnectedError("connection is broken (%s); reconnect" % (self.broken,))
+        deadline = time.monotonic() + max(0.0, timeout)
+        op = self.start(gen, name)
+        try:
+            while True:
+                out = self.data_to_send()
+                if out:
+                    self._send_all(out, deadline)
+                if op.done:
+                    break
+                self._read_and_dispatch(deadline)
+        except SMBTimeout:
+            self.abandon(op)
+            raise
+        except (NotConnectedError, ProtocolError) as err:
+            self.mark_broken(err)
+            self.abandon(op)
+            self._drop_socket_keep_state()
+            raise
+        return op.outcome()
+
+    def _drop_socket_keep_state(self) -> None:
+        sock, self.sock = self.sock, None
+        if sock is not None:
+            try:
+                sock.close()
+            except OSError:
+                pass
+
+    def _read_and_dispatch(self, deadline: float) -> None:
+        sock = self.sock
+        assert sock is not None
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise SMBTimeout("operation timed out")
+        sock.settimeout(remaining)
+        try:
+            packet_type, frame = self._reader.read(sock, self.framer)
+        except socket.timeout as err:
+            raise SMBTimeout("operation timed out waiting for the server") from err
+        except OSError as err:
+            raise NotConnectedError("connection lost: %s" % err) from err
+        if packet_type == SESSION_KEEPALIVE:
+            return
+        if packet_type != SESSION_MESSAGE:
+            raise ProtocolError("unexpected NetBIOS packet type 0x%02X" % packet_type)
+        self.receive_frame(frame)
+
+    def _dialect_ops(self) -> Any:
+        if self.dialect is None or not self.has_authenticated:
+            raise NotReadyError("not connected and logged on; call connect() first")
+        return self.dialect
+
+    # ------------------------------------------------------------------ public API
+    def echo(self, data: bytes, timeout: float = 10) -> bytes:
+        """Send an ECHO; returns ``data`` (SMB1 servers echo it back)."""
+        return self._run(self._dialect_ops().echo(data), timeout, "echo")
+
+    def listShares(self, timeout: float = 30) -> List[SharedDevice]:
+        """List the server's shares (SRVSVC NetShareEnumAll over ``IPC$``)."""
+        return self._run(self._dialect_ops().list_shares(), timeout, "listShares")
+
+    def listPath(self, service_name: str, path: str, search: int = DEFAULT_SEARCH, pattern: str = "*",
+                 timeout: float = 30) -> List[SharedFile]:
+        """List ``path`` on ``service_name``, including ``.`` and ``..``.
+
+        ``pattern`` is matched by the server (wildcards ``*`` and ``?``);
+        ``search`` is pysmb's client-side attribute mask.
+        """
+        return self._run(self._dialect_ops().list_path(service_name, normalize_path(path), search, pattern),
+                         timeout, "listPath")
+
+    def listSnapshots(self, service_name: str, path: str, timeout: float = 30) -> List[Any]:
+        """Previous versions (shadow copies) of ``path`` as naive UTC datetimes."""
+        return self._run(self._dialect_ops().list_snapshots(service_name, normalize_path(path)), timeout,
+                         "listSnapshots")
+
+    def getAttributes(self, service_name: str, path: str, timeout: float = 30) -> SharedFile:
+        """Attributes of one file or folder as a :class:`SharedFile`."""
+        return self._run(self._dialect_ops().get_attributes(service_name, normalize_path(path)), timeout,
+                         "getAttributes")
+
+    def getSecurity(self, service_name: str, path_file: str, timeout: float = 30) -> Any:
+        """The security descriptor (owner, group, DACL) of a file or folder."""
+        return self._run(self._dialect_ops().get_security(service_name, normalize_path(path_file)), timeout,
+                         "getSecurity")
+
+    def retrieveFile(self, service_name: str, path: str, file_obj: Any, timeout: float = 30,
+                     show_progress: bool = False, tqdm_kwargs: Optional[Dict[str, Any]] = None,
+                     progress: Optional[Callable[[int, int], None]] = None) -> Tuple[int, int]:
+        """Download ``path`` into ``file_obj``; returns ``(file_attributes, bytes_read)``."""
+        return self.retrieveFileFromOffset(service_name, path, file_obj, 0, -1, timeout, show_progress,
+                                           tqdm_kwargs, progress)
+
+    def retrieveFileFromOffset(self, service_name: str, path: str, file_obj: Any, offset: int = 0,
+                               max_length: int = -1, timeout: float = 30, show_progress: bool = False,
+                               tqdm_kwargs: Optional[Dict[str, Any]] = None,
+                               progress: Optional[Callable[[int, int], None]] = None) -> Tuple[int, int]:
+        """Download from ``offset``: ``max_length`` < 0 reads to EOF, 0 reads
+        nothing; an offset past EOF reads 0 bytes."""
+        if offset < 0:
+            raise ValueError("offset must not be negative")
+        path = normalize_path(path)
+        with _Progress(path, None, show_progress, tqdm_kwargs, progress) as prog:
+            gen = self._dialect_ops().retrieve(service_name, path, file_obj, offset, max_length, prog.update)
+            return self._run(gen, timeout, "retrieveFile")
+
+    def storeFile(self, service_name: str, path: str, file_obj: Any, timeout: float = 30,
+                  show_progress: bool = False, tqdm_kwargs: Optional[Dict[str, Any]] = None,
+                  progress: Optional[Callable[[int, int], None]] = None) -> int:
+        """Upload ``file_obj`` to ``path`` (replacing it); returns bytes written."""
+        return self.storeFileFromOffset(service_name, path, file_obj, 0, True, timeout, show_progress,
+                                        tqdm_kwargs, progress)
+
+    def storeFileFromOffset(self, service_name: str, path: str, file_obj: Any, offset: int = 0,
+                            truncate: bool = False, timeout: float = 30, show_progress: bool = False,
+                            tqdm_kwargs: Optional[Dict[str, Any]] = None,
+                            progress: Optional[Callable[[int, int], None]] = None) -> int:
+        """Write ``file_obj`` at ``offset`` (creating the file if needed); the
+        file is truncated first only when ``truncate`` is True.  Returns the
+        end offset of the written data."""
+        if offset < 0:
+            raise ValueError("offset must not be negative")
+        path = normalize_path(path)
+        with _Progress(path, _remaining_size(file_obj), show_progress, tqdm_kwargs, progress) as prog:
+            gen = self._dialect_ops().store(service_name, path, file_obj, offset, truncate, prog.update)
+            return self._run(gen, timeout, "storeFile")
+
+    def deleteFiles(self, service_name: str, path_file_pattern: str, delete_matching_folders: bool = False,
+                    timeout: float = 30) -> None:
+        """Delete the files matching the pattern in the last path component
+        (folders too, recursively, with ``delete_matching_folders``)."""
+        self._run(self._dialect_ops().delete_files(service_name, normalize_path(path_file_pattern),
+                                           delete_matching_folders), timeout, "deleteFiles")
+
+    def resetFileAttributes(self, service_name: str, path_file_pattern: str,
+                            file_attributes: int = C.ATTR_NORMAL, timeout: float = 30) -> None:
+        """Set the attributes of a file (default: ``ATTR_NORMAL``, i.e. clear them)."""
+        self._run(self._dialect_ops().set_basic_info(service_name, normalize_path(path_file_pattern),
+                                             "resetFileAttributes", file_attributes=file_attributes),
+                  timeout, "resetFileAttributes")
+
+    def setLastWriteTime(self, service_name: str, path: str, last_write_time: float, timeout: float = 30) -> None:
+        """Set the last-write time of a file or folder (seconds since the epoch)."""
+        from .utils import convertEpochToFILETIME
+        self._run(self._dialect_ops().set_basic_info(service_name, normalize_path(path), "setLastWriteTime",
+                                             last_write_time=convertEpochToFILETIME(last_write_time)),
+                  timeout, "setLastWriteTime")
+
+    def createDirectory(self, service_name: str, path: str, timeout: float = 30) -> None:
+        """Create a folder."""
+        self._run(self._dialect_ops().create_directory(service_name, normalize_path(path)), timeout, "createDirectory")
+
+    def deleteDirectory(self, service_name: str, path: str, timeout: float = 30) -> None:
+        """Delete an empty folder."""
+        self._run(self._dialect_ops().delete_directory(service_name, normalize_path(path)), timeout, "deleteDirectory")
+
+    def rename(self, service_name: str, old_path: str, new_path: str, timeout: float = 30) -> None:
+        """Rename or move a file or folder within a share."""
+        self._run(self._dialect_ops().rename(service_name, normalize_path(old_path), normalize_path(new_path)),
+                  timeout, "rename")
+
+
+def _remaining_size(file_obj: Any) -> Optional[int]:
+    try:
+        pos = file_obj.tell()
+        end = file_obj.seek(0, os.SEEK_END)
+        file_obj.seek(pos)
+        return max(0, end - pos)
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+class _Progress:
+    """tqdm (imported lazily, optional) and/or a ``progress(done, total)`` callback."""
+
+    def __init__(self, name: str, total: Optional[int], show: bool, tqdm_kwargs: Optional[Dict[str, Any]],
+                 callback: Optional[Callable[[int, int], None]]) -> None:
+        self.total = total
+        self.done = 0
+        self.callback = callback
+        self.bar: Any = None
+        if show:
+            try:
+                from tqdm import tqdm
+            except ImportError:
+                logging.getLogger("SMB.SMBConnection").warning(
+                    "show_progress=True needs tqdm (pip install smbwire[progress])")
+            else:
+                kwargs = {"total": total, "unit": "B", "unit_scale": True, "unit_divisor": 1024,
+                          "desc": name.rsplit("\\", 1)[-1]}
+                kwargs.update(tqdm_kwargs or {})
+                self.bar = tqdm(**kwargs)
+        self.update: Optional[Callable[[int], None]] = self._update if (self.bar or callback) else None
+
+    def _update(self, n: int) -> None:
+        self.done += n
+        if self.bar is not None:
+            self.bar.update(n)
+        if self.callback is not None:
+            self.callback(self.done, self.total if self.total is not None else -1)
+
+    def __enter__(self) -> "_Progress":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.bar is not None:
+            self.bar.close()

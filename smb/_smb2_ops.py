@@ -1,0 +1,1029 @@
+"""SMB 2.0.2 .. 3.1.1: message plumbing and every public operation, once.
+
+:class:`Smb2Dialect` is the dialect object the core (:mod:`smb.base`) holds
+after NEGOTIATE.  It owns the SMB2-wide state: credits and message ids, the
+session with its keys (signing, encryption, preauth integrity), connected
+trees.  Its operations are generators driven by the core (see ``smb.base``).
+
+Signing and key derivation live in :class:`Smb2Session`; every response that
+is signed, or must be, is verified before anyone sees it.
+"""
+from __future__ import annotations
+
+import logging
+import re
+import struct
+from datetime import datetime
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+from . import crypto
+from . import smb2_constants as K
+from . import smb_constants as C
+from ._credits import CreditWindow
+from .base import SIGN_NEVER, SIGN_WHEN_SUPPORTED, SharedDevice, SharedFile, WaitAny, matches_search
+from .exceptions import NotReadyError, OperationFailure, ProtocolError, UnsupportedFeature
+from .nt_status import LOGON_FAILURES, NtStatus, status_name
+from .smb2_structs import (CloseRequest, CloseResponse, CreateRequest, CreateResponse, EchoRequest,
+                           EncryptionCapabilities, IoctlRequest, IoctlResponse, LogoffRequest,
+                           NegotiateRequest, NegotiateResponse, PreauthIntegrityCapabilities,
+                           QueryDirectoryRequest, QueryDirectoryResponse, QueryInfoRequest,
+                           QueryInfoResponse, ReadRequest, ReadResponse, SessionSetupRequest,
+                           SessionSetupResponse, SetInfoRequest, SigningCapabilities, Smb2Header,
+                           TransformHeader, TreeConnectRequest, TreeConnectResponse,
+                           TreeDisconnectRequest, ValidateNegotiateInfoRequest,
+                           ValidateNegotiateInfoResponse, WriteRequest, WriteResponse)
+from . import fscc
+from .utils import convertEpochToFILETIME, convertFILETIMEtoEpoch
+
+log = logging.getLogger("SMB.SMBConnection")
+
+HEADER_SIZE = 64
+CMD = K.Smb2Command
+FLAGS = K.Smb2Flags
+ANY_FILE_ID = b"\xff" * 16
+ALL_DIALECTS = (K.Dialect.SMB_2_0_2, K.Dialect.SMB_2_1, K.Dialect.SMB_3_0, K.Dialect.SMB_3_0_2,
+                K.Dialect.SMB_3_1_1)
+#: Cipher preference: GCM is much faster than CCM in pycryptodome.
+CIPHERS = (K.Cipher.AES_128_GCM, K.Cipher.AES_128_CCM, K.Cipher.AES_256_GCM, K.Cipher.AES_256_CCM)
+SIGNING_ALGORITHMS = (K.SigningAlgorithm.AES_CMAC,)
+#: Upper bound for one READ/WRITE, whatever the server offers.
+MAX_IO = 8 * 1024 * 1024
+#: Upper bound for a QUERY_DIRECTORY/QUERY_INFO/IOCTL output buffer.
+MAX_TRANSACT = 1024 * 1024
+_SIG = slice(48, 64)
+_NONCE_PACK = struct.Struct("<QI")
+_FLAGS_AT = struct.Struct("<I")
+_SNAPSHOT_RE = re.compile(r"@GMT-(\d{4})\.(\d{2})\.(\d{2})-(\d{2})\.(\d{2})\.(\d{2})$")
+
+DIR_ACCESS = C.FILE_READ_DATA | C.FILE_READ_ATTRIBUTES | C.SYNCHRONIZE
+SHARE_ALL = C.FILE_SHARE_READ | C.FILE_SHARE_WRITE | C.FILE_SHARE_DELETE
+
+
+class Smb2Response:
+    """One SMB2 message received: its parsed header and the message bytes."""
+
+    __slots__ = ("header", "buf", "encrypted")
+
+    def __init__(self, header: Smb2Header, buf: memoryview, encrypted: bool) -> None:
+        self.header = header
+        self.buf = buf
+        self.encrypted = encrypted
+
+    @property
+    def status(self) -> int:
+        return self.header.status
+
+    @property
+    def command(self) -> int:
+        return self.header.command
+
+    def detached(self) -> "Smb2Response":
+        """A copy that no longer refers to the (reused) receive buffer."""
+        return Smb2Response(self.header, memoryview(bytes(self.buf)), self.encrypted)
+
+    def __repr__(self) -> str:
+        return "<SMB2 %s response %s>" % (_command_name(self.header.command), status_name(self.header.status))
+
+
+def _command_name(command: int) -> str:
+    try:
+        return CMD(command).name
+    except ValueError:
+        return "0x%04X" % command
+
+
+class Smb2Session:
+    """Session state: id, keys and what must be signed or encrypted."""
+
+    def __init__(self) -> None:
+        self.session_id = 0
+        self.session_key = b""
+        self.signing_key = b""
+        self.encryption_key = b""
+        self.decryption_key = b""
+        self.signing_required = False
+        self.encrypt_data = False
+        self.is_guest = False
+        self.preauth = b""
+
+
+class Tree:
+    """A connected share."""
+
+    __slots__ = ("name", "tree_id", "share_type", "encrypt")
+
+    def __init__(self, name: str, tree_id: int, share_type: int, encrypt: bool) -> None:
+        self.name = name
+        self.tree_id = tree_id
+        self.share_type = share_type
+        self.encrypt = encrypt
+
+
+class Smb2Dialect:
+    """SMB2/3 for the core: negotiate, session, message plumbing, operations."""
+
+    is_smb2 = True
+
+    def __init__(self, core: Any) -> None:
+        self.core = core
+        self.credits = CreditWindow()
+        self.dialect = 0
+        self.client_guid = core.rand(16)
+        self.server_guid = b""
+        self.server_capabilities = 0
+        self.server_security_mode = 0
+        self.max_read = 65536
+        self.max_write = 65536
+        self.max_transact = 65536
+        self.cipher = 0
+        self.signing_algorithm = K.SigningAlgorithm.HMAC_SHA256
+        self.preauth = b"\0" * 64
+        self.session = Smb2Session()
+        self.trees: Dict[str, Tree] = {}
+        self.negotiate_security_mode = 0
+        self.validated = False
+        self.require_signed_responses = False
+        self._pending_smb1: Optional[bytes] = None
+        #: Requests we signed: their responses must be signed too.
+        self._signed_mids: set = set()
+
+    # ---------------------------------------------------------------- sending
+    def _security_mode(self) -> int:
+        if self.core.sign_options == SIGN_NEVER:
+            return K.SecurityMode.SIGNING_ENABLED
+        if self.core.sign_options == SIGN_WHEN_SUPPORTED:
+            return K.SecurityMode.SIGNING_ENABLED | K.SecurityMode.SIGNING_REQUIRED
+        return K.SecurityMode.SIGNING_ENABLED
+
+    def _charge(self, size: int) -> int:
+        if self.dialect == K.Dialect.SMB_2_0_2:
+            return 1
+        return self.credits.charge_for(size)
+
+    def _header(self, command: int, mid: int, charge: int, tree_id: int, flags: int = 0) -> Smb2Header:
+        return Smb2Header(command=command, credit_charge=charge if self.dialect != K.Dialect.SMB_2_0_2 else 0,
+                          credits=self.credits.request_for(charge), flags=flags, message_id=mid,
+                          tree_id=tree_id, session_id=self.session.session_id)
+
+    def _must_sign(self, command: int) -> bool:
+        s = self.session
+        if not s.signing_key or command == CMD.NEGOTIATE:
+            return False
+        # [MS-SMB2] 3.2.4.1.1: 3.1.1 always signs TREE_CONNECT (it replaces
+        # VALIDATE_NEGOTIATE as the downgrade check).
+        return s.signing_required or (command == CMD.TREE_CONNECT and self.dialect == K.Dialect.SMB_3_1_1)
+
+    def _encrypting(self, tree: Optional[Tree]) -> bool:
+        s = self.session
+        if not s.encryption_key:
+            return False
+        return s.encrypt_data or (tree is not None and tree.encrypt)
+
+    def send(self, command: int, body: bytes, tree: Optional[Tree] = None, resp_size: int = 0,
+             data: Optional[Any] = None) -> int:
+        """Queue one request; return its message id.  ``data`` follows ``body``
+        without being copied into it (WRITE payloads)."""
+        return self.send_compound([(command, body, tree, resp_size, data)], related=False)[0]
+
+    def send_compound(self, items: Sequence[Tuple[int, bytes, Optional[Tree], int, Any]],
+                      related: bool = True) -> List[int]:
+        """Queue several requests as one compound ([MS-SMB2] 3.2.4.1.4).
+
+        With ``related`` the later requests act on the FileId the first
+        CREATE returns (callers pass ``ANY_FILE_ID``).
+        """
+        mids: List[int] = []
+        messages: List[List[Any]] = []
+        for index, (command, body, tree, resp_size, data) in enumerate(items):
+            data_len = len(data) if data is not None else 0
+            charge = self._charge(max(len(body) + data_len, resp_size))
+            if not self.credits.can_send(charge):
+                raise ProtocolError("server left us %d credits, %d needed" % (self.credits.available, charge))
+            mid = self.credits.take(charge)
+            flags = FLAGS.RELATED_OPERATIONS if (related and index > 0) else 0
+            header = self._header(command, mid, charge, tree.tree_id if tree else 0, flags)
+            pieces = [header, body] if data is None else [header, body, data]
+            messages.append(pieces)
+            mids.append(mid)
+            self.core.expect(mid)
+        first_command = items[0][0]
+        encrypt = (first_command not in (CMD.NEGOTIATE, CMD.SESSION_SETUP)
+                   and self._encrypting(items[0][2]))
+        packed: List[Any] = []
+        for index, pieces in enumerate(messages):
+            header = pieces[0]
+            body = pieces[1]
+            data = pieces[2] if len(pieces) > 2 else None
+            last = index == len(messages) - 1
+            if data is not None and not last:
+                raise ValueError("only the last request of a compound may carry a data buffer")
+            size = HEADER_SIZE + len(body) + (len(data) if data is not None else 0)
+            pad = b"" if last else b"\0" * ((-size) % 8)
+            if not last:
+                header = _replace(header, next_command=size + len(pad))
+            sign = not encrypt and self._must_sign(header.command)
+            if sign:
+                header = _replace(header, flags=header.flags | FLAGS.SIGNED)
+            hdr = header.pack()
+            if sign:
+                self._signed_mids.add(header.message_id)
+                parts = [hdr, body] + ([bytes(data)] if data is not None else []) + [pad]
+                signature = self._signature(b"".join(parts), header.message_id, header.flags, False)
+                hdr = hdr[:48] + signature
+            packed.append(hdr)
+            packed.append(body + pad if pad else body)
+            if data is not None:
+                packed.append(data)
+        self.last_sent = packed
+        if encrypt:
+            pieces_out = self._encrypt(b"".join(packed))
+        else:
+            pieces_out = packed
+        total = sum(len(p) for p in pieces_out)
+        self.core.queue(self.core.framer.header(total), *pieces_out)
+        return mids
+
+    # ---------------------------------------------------------------- crypto
+    def _signature(self, msg: bytes, message_id: int, flags: int, response: bool) -> bytes:
+        s = self.session
+        if self.dialect <= K.Dialect.SMB_2_1:
+            return crypto.hmac_sha256(s.signing_key, msg)[:16]
+        if self.signing_algorithm == K.SigningAlgorithm.AES_GMAC:
+            nonce = _NONCE_PACK.pack(message_id, (1 if flags & FLAGS.SERVER_TO_REDIR else 0)
+                                     | (2 if msg[12:14] == b"\x0c\x00" else 0))
+            return crypto.aes_gmac(s.signing_key, nonce, msg)
+        return crypto.aes_cmac(s.signing_key, msg)
+
+    def _nonce_size(self) -> int:
+        return 11 if self.cipher in (K.Cipher.AES_128_CCM, K.Cipher.AES_256_CCM) else 12
+
+    def _encrypt(self, plaintext: bytes) -> List[bytes]:
+        nonce = self.core.rand(self._nonce_size())
+        th = TransformHeader(signature=b"\0" * 16, nonce=nonce + b"\0" * (16 - len(nonce)),
+                             original_message_size=len(plaintext), flags=K.TransformFlags.ENCRYPTED,
+                             session_id=self.session.session_id)
+        aad = th.aad()
+        if self.cipher in (K.Cipher.AES_128_CCM, K.Cipher.AES_256_CCM):
+            ct, tag = crypto.aes_ccm_encrypt(self.session.encryption_key, nonce, aad, plaintext)
+        else:
+            ct, tag = crypto.aes_gcm_encrypt(self.session.encryption_key, nonce, aad, plaintext)
+        return [_replace(th, signature=tag).pack(), ct]
+
+    def _decrypt(self, frame: memoryview) -> bytes:
+        th = TransformHeader.unpack_from(frame, 0)
+        if th.session_id != self.session.session_id or not self.session.decryption_key:
+            raise ProtocolError("encrypted message for unknown session 0x%X" % th.session_id)
+        body = frame[52:]
+        if th.original_message_size != len(body):
+            raise ProtocolError("transform header size %d does not match %d bytes" %
+                                (th.original_message_size, len(body)))
+        aad = th.aad()
+        nonce = th.nonce[:self._nonce_size()]
+        if self.cipher in (K.Cipher.AES_128_CCM, K.Cipher.AES_256_CCM):
+            return crypto.aes_ccm_decrypt(self.session.decryption_key, nonce, aad, body, th.signature)
+        return crypto.aes_gcm_decrypt(self.session.decryption_key, nonce, aad, body, th.signature)
+
+    def _derive_keys(self, session_key: bytes) -> None:
+        s = self.session
+        s.session_key = session_key
+        d = self.dialect
+        if d <= K.Dialect.SMB_2_1:
+            s.signing_key = session_key
+            return
+        if d < K.Dialect.SMB_3_1_1:
+            s.signing_key = crypto.smb3_kdf(session_key, b"SMB2AESCMAC\0", b"SmbSign\0")
+            s.encryption_key = crypto.smb3_kdf(session_key, b"SMB2AESCCM\0", b"ServerIn \0")
+            s.decryption_key = crypto.smb3_kdf(session_key, b"SMB2AESCCM\0", b"ServerOut\0")
+            return
+        size = 32 if self.cipher in (K.Cipher.AES_256_CCM, K.Cipher.AES_256_GCM) else 16
+        s.signing_key = crypto.smb3_kdf(session_key, b"SMBSigningKey\0", s.preauth)
+        s.encryption_key = crypto.smb3_kdf(session_key, b"SMBC2SCipherKey\0", s.preauth, size)
+        s.decryption_key = crypto.smb3_kdf(session_key, b"SMBS2CCipherKey\0", s.preauth, size)
+
+    # ---------------------------------------------------------------- receiving
+    def receive(self, frame: memoryview) -> None:
+        """Decode one frame: decrypt, split compounds, verify, credit, deliver."""
+        if len(frame) < 4:
+            raise ProtocolError("frame of %d bytes is too short" % len(frame))
+        proto = bytes(frame[:4])
+        encrypted = False
+        if proto == K.SMB2_TRANSFORM_PROTOCOL_ID:
+            frame = memoryview(self._decrypt(frame))
+            encrypted = True
+        elif proto == b"\xffSMB":
+            if self._pending_smb1 is not None or not self.core.is_expected(0):
+                raise ProtocolError("unexpected SMB1 message")
+            self.core.deliver(0, bytes(frame), lambda r: r)
+            return
+        elif proto != K.SMB2_PROTOCOL_ID:
+            raise ProtocolError("not an SMB2 message (protocol id %r)" % proto)
+        offset = 0
+        total = len(frame)
+        while True:
+            header = Smb2Header.unpack_from(frame, offset)
+            end = total if header.next_command == 0 else offset + header.next_command
+            if header.next_command and (header.next_command < HEADER_SIZE or end > total
+                                        or header.next_command % 8):
+                raise ProtocolError("bad NextCommand %d in compound response" % header.next_command)
+            msg = frame[offset:end]
+            if not header.flags & FLAGS.SERVER_TO_REDIR:
+                raise ProtocolError("response without the SERVER_TO_REDIR flag")
+            self.credits.grant(header.credits)
+            self._check_signature(header, msg, encrypted)
+            interim = header.status == NtStatus.PENDING and header.flags & FLAGS.ASYNC_COMMAND
+            if interim:
+                log.debug("interim response to message %d (async id 0x%X)", header.message_id, header.async_id)
+            elif header.message_id == 0xFFFFFFFFFFFFFFFF and header.command == CMD.OPLOCK_BREAK:
+                log.debug("ignoring an oplock/lease break notification")
+            else:
+                self.core.deliver(header.message_id, Smb2Response(header, msg, encrypted),
+                                  Smb2Response.detached)
+            if header.next_command == 0:
+                return
+            offset = end
+
+    def _check_signature(self, header: Smb2Header, msg: memoryview, encrypted: bool) -> None:
+        s = self.session
+        if encrypted:
+            return
+        signed = bool(header.flags & FLAGS.SIGNED)
+        interim = header.status == NtStatus.PENDING and header.flags & FLAGS.ASYNC_COMMAND
+        if not interim:
+            was_signed = header.message_id in self._signed_mids
+            self._signed_mids.discard(header.message_id)
+        else:
+            was_signed = False
+        if not signed:
+            if ((s.signing_required or was_signed) and s.signing_key and header.session_id == s.session_id
+                    and not interim and header.command != CMD.NEGOTIATE):
+                raise ProtocolError("unsigned %s response on a session that requires signing" %
+                                    _command_name(header.command))
+            return
+        if not s.signing_key or header.session_id != s.session_id:
+            # e.g. a signed error before keys exist: nothing we can check
+            if s.signing_required:
+                raise ProtocolError("signed response for a session we hold no key for")
+            return
+        data = bytearray(msg)
+        received = bytes(data[_SIG])
+        data[_SIG] = b"\0" * 16
+        expected = self._signature(bytes(data), header.message_id, header.flags, True)
+        if not crypto_compare(expected, received):
+            raise ProtocolError("bad signature on %s response (message %d)" %
+                                (_command_name(header.command), header.message_id))
+
+    # ---------------------------------------------------------------- helpers
+    def call(self, command: int, body: bytes, tree: Optional[Tree] = None, resp_size: int = 0):
+        """Send one request and wait for its response (a generator)."""
+        mid = self.send(command, body, tree, resp_size)
+        resp = yield mid
+        return resp
+
+    @staticmethod
+    def check(resp: Smb2Response, what: str, ok: Sequence[int] = (NtStatus.SUCCESS,)) -> Smb2Response:
+        if resp.header.status not in ok:
+            raise OperationFailure("%s failed: %s" % (what, status_name(resp.header.status)), [resp],
+                                   resp.header.status)
+        return resp
+
+    # ---------------------------------------------------------------- negotiate
+    def negotiate_smb1_first(self, smb1_request: bytes):
+        """Send pysmb's opening SMB1 NEGOTIATE and take an SMB2 answer if any.
+
+        Returns the raw SMB1 response when the server chose NT LM 0.12, else
+        None once SMB2 negotiation is complete.
+        """
+        self.core.expect(0)
+        self.credits.take(1)
+        self.core.queue(self.core.framer.header(len(smb1_request)), smb1_request)
+        resp = yield 0
+        if isinstance(resp, bytes):
+            return resp
+        header = resp.header
+        if header.command != CMD.NEGOTIATE or header.status != NtStatus.SUCCESS:
+            raise ProtocolError("unexpected answer to the SMB1 NEGOTIATE: %r" % resp)
+        neg = NegotiateResponse.unpack_from(resp.buf, HEADER_SIZE)
+        if neg.dialect_revision == K.Dialect.WILDCARD:
+            yield from self.negotiate()
+        elif neg.dialect_revision == K.Dialect.SMB_2_0_2:
+            self._take_negotiate(neg, K.Dialect.SMB_2_0_2)
+        else:
+            raise ProtocolError("server chose dialect 0x%04X in answer to SMB1 NEGOTIATE" % neg.dialect_revision)
+        return None
+
+    def negotiate(self):
+        """SMB2 NEGOTIATE offering 2.0.2 .. 3.1.1 ([MS-SMB2] 3.2.4.2.2.2)."""
+        capabilities = (K.GlobalCapabilities.LARGE_MTU | K.GlobalCapabilities.ENCRYPTION)
+        contexts = (
+            PreauthIntegrityCapabilities(hash_algorithms=(K.HashAlgorithm.SHA_512,),
+                                         salt=self.core.rand(32)).to_context(),
+            EncryptionCapabilities(ciphers=CIPHERS).to_context(),
+            SigningCapabilities(algorithms=SIGNING_ALGORITHMS).to_context(),
+        )
+        self.negotiate_security_mode = self._security_mode()
+        req = NegotiateRequest(dialects=ALL_DIALECTS, security_mode=self.negotiate_security_mode,
+                               capabilities=capabilities, client_guid=self.client_guid,
+                               negotiate_contexts=contexts)
+        self.negotiate_capabilities = capabilities
+        mid = self.send(CMD.NEGOTIATE, req.pack())
+        sent = b"".join(bytes(p) for p in self.last_sent)
+        resp = yield mid
+        self.check(resp, "NEGOTIATE")
+        neg = NegotiateResponse.unpack_from(resp.buf, HEADER_SIZE)
+        if neg.dialect_revision not in ALL_DIALECTS:
+            raise ProtocolError("server chose dialect 0x%04X we did not offer" % neg.dialect_revision)
+        self._take_negotiate(neg, neg.dialect_revision)
+        if self.dialect == K.Dialect.SMB_3_1_1:
+            self.preauth = crypto.preauth_hash_update(self.preauth, sent)
+            self.preauth = crypto.preauth_hash_update(self.preauth, bytes(resp.buf))
+            self._take_contexts(neg)
+
+    def _take_negotiate(self, neg: NegotiateResponse, dialect: int) -> None:
+        self.dialect = dialect
+        self.server_guid = bytes(neg.server_guid)
+        self.server_capabilities = neg.capabilities
+        self.server_security_mode = neg.security_mode
+        self.credits.large_mtu = dialect >= K.Dialect.SMB_2_1 and bool(
+            neg.capabilities & K.GlobalCapabilities.LARGE_MTU)
+        cap = MAX_IO if self.credits.large_mtu else 65536
+        if not self.core.is_direct_tcp:
+            # NetBIOS session messages carry at most 128 KiB ([RFC 1002] 4.3.1).
+            cap = 65536
+        self.max_read = max(4096, min(neg.max_read_size, cap))
+        self.max_write = max(4096, min(neg.max_write_size, cap))
+        self.max_transact = max(4096, min(neg.max_transact_size, MAX_TRANSACT, cap))
+        # A read response is at most MaxRead + headers (+ transform header).
+        self.core.framer.max_frame = max(self.max_read, self.max_transact) + 4096
+        if dialect >= K.Dialect.SMB_3_0 and dialect < K.Dialect.SMB_3_1_1:
+            if neg.capabilities & K.GlobalCapabilities.ENCRYPTION:
+                self.cipher = K.Cipher.AES_128_CCM
+            self.signing_algorithm = K.SigningAlgorithm.AES_CMAC
+        log.debug("negotiated SMB dialect 0x%04X, max read %d, max write %d", dialect,
+                  self.max_read, self.max_write)
+
+    def _take_contexts(self, neg: NegotiateResponse) -> None:
+        self.signing_algorithm = K.SigningAlgorithm.AES_CMAC
+        seen_preauth = False
+        for ctx in neg.negotiate_contexts:
+            if ctx.context_type == K.NegotiateContextType.PREAUTH_INTEGRITY_CAPABILITIES:
+                pre = PreauthIntegrityCapabilities.from_context(ctx)
+                if tuple(pre.hash_algorithms) != (K.HashAlgorithm.SHA_512,):
+                    raise ProtocolError("server chose an unknown preauth hash")
+                seen_preauth = True
+            elif ctx.context_type == K.NegotiateContextType.ENCRYPTION_CAPABILITIES:
+                enc = EncryptionCapabilities.from_context(ctx)
+                if len(enc.ciphers) != 1 or (enc.ciphers[0] and enc.ciphers[0] not in CIPHERS):
+                    raise ProtocolError("server chose ciphers %r we did not offer" % (enc.ciphers,))
+                self.cipher = enc.ciphers[0]
+            elif ctx.context_type == K.NegotiateContextType.SIGNING_CAPABILITIES:
+                sig = SigningCapabilities.from_context(ctx)
+                if len(sig.algorithms) != 1 or sig.algorithms[0] not in SIGNING_ALGORITHMS:
+                    raise ProtocolError("server chose signing algorithms %r we did not offer" % (sig.algorithms,))
+                self.signing_algorithm = sig.algorithms[0]
+        if not seen_preauth:
+            raise ProtocolError("SMB 3.1.1 NEGOTIATE response without preauth integrity context")
+
+    # ---------------------------------------------------------------- session
+    def session_setup(self):
+        """SESSION_SETUP with SPNEGO/NTLMSSP; returns False on a failed logon."""
+        from .ntlm import NtlmContext
+        from . import securityblob as sb
+        core = self.core
+        ntlm = NtlmContext(core.username, core.password, core.domain, core.my_name,
+                           use_ntlm_v2=core.use_ntlm_v2, rand=core.rand)
+        s = self.session
+        s.preauth = self.preauth
+        token = sb.generateNegotiateSecurityBlob(ntlm.negotiate_message())
+        security_mode = self._security_mode()
+        req = SessionSetupRequest(security_buffer=token, security_mode=security_mode)
+        mid = self.send(CMD.SESSION_SETUP, req.pack())
+        self._hash_sent()
+        resp = yield mid
+        if resp.header.status != NtStatus.MORE_PROCESSING_REQUIRED:
+            if resp.header.status in LOGON_FAILURES:
+                return False
+            self.check(resp, "SESSION_SETUP", ())
+        s.session_id = resp.header.session_id
+        self._hash_received(resp)
+        setup = SessionSetupResponse.unpack_from(resp.buf, HEADER_SIZE)
+        result, challenge = sb.decodeChallengeSecurityBlob(bytes(setup.security_buffer))
+        auth = ntlm.authenticate_message(challenge)
+        mic = None if ntlm.anonymous else ntlm.mech_list_mic(sb.MECH_TYPES_DER)
+        token = sb.generateAuthSecurityBlob(auth, mech_list_mic=mic)
+        req = SessionSetupRequest(security_buffer=token, security_mode=security_mode)
+        mid = self.send(CMD.SESSION_SETUP, req.pack())
+        self._hash_sent()
+        # Keys are derived before the final response arrives: 3.x signs it.
+        flags_guess_key = ntlm.session_key
+        self._derive_keys(flags_guess_key)
+        s.signing_required = False
+        resp = yield mid
+        if resp.header.status in LOGON_FAILURES:
+            s.signing_key = b""
+            return False
+        if resp.header.status != NtStatus.SUCCESS:
+            s.signing_key = b""
+            self.check(resp, "SESSION_SETUP")
+        setup = SessionSetupResponse.unpack_from(resp.buf, HEADER_SIZE)
+        s.is_guest = bool(setup.session_flags & (K.SessionFlags.IS_GUEST | K.SessionFlags.IS_NULL)) or ntlm.anonymous
+        if s.is_guest:
+            s.signing_key = s.encryption_key = s.decryption_key = b""
+        else:
+            # The final response must be signed when it can be (3.1.1 always).
+            if resp.header.flags & FLAGS.SIGNED:
+                self._check_signature(resp.header, resp.buf, resp.encrypted)
+            elif self.dialect == K.Dialect.SMB_3_1_1:
+                raise ProtocolError("unsigned final SESSION_SETUP response on SMB 3.1.1")
+            server_requires = bool(self.server_security_mode & K.SecurityMode.SIGNING_REQUIRED)
+            s.signing_required = (server_requires or core.sign_options == SIGN_WHEN_SUPPORTED
+                                  or core.encrypt)
+            if not s.signing_required:
+                s.signing_key = s.signing_key  # kept for validate-negotiate
+        s.encrypt_data = bool(setup.session_flags & K.SessionFlags.ENCRYPT_DATA)
+        if core.encrypt or s.encrypt_data:
+            if self.dialect < K.Dialect.SMB_3_0 or not self.cipher or s.is_guest:
+                raise UnsupportedFeature("encryption was asked for but dialect 0x%04X / cipher %d / "
+                                         "guest=%s cannot provide it" % (self.dialect, self.cipher, s.is_guest))
+            s.encrypt_data = True
+        if s.encrypt_data and self.dialect >= K.Dialect.SMB_3_0:
+            s.signing_required = True
+        core.has_authenticated = True
+        log.info("logged on (dialect 0x%04X, signing %s, encryption %s, guest %s)", self.dialect,
+                 "on" if s.signing_required else "off", "on" if s.encrypt_data else "off", s.is_guest)
+        return True
+
+    def _hash_sent(self) -> None:
+        if self.dialect == K.Dialect.SMB_3_1_1:
+            sent = b"".join(bytes(p) for p in self.last_sent)
+            self.session.preauth = crypto.preauth_hash_update(self.session.preauth, sent)
+
+    def _hash_received(self, resp: Smb2Response) -> None:
+        if self.dialect == K.Dialect.SMB_3_1_1:
+            self.session.preauth = crypto.preauth_hash_update(self.session.preauth, bytes(resp.buf))
+
+    def logoff(self):
+        """LOGOFF (best effort; used by close())."""
+        for tree in list(self.trees.values()):
+            try:
+                yield from self.call(CMD.TREE_DISCONNECT, TreeDisconnectRequest().pack(), tree)
+            except OperationFailure:
+                pass
+        self.trees.clear()
+        if self.session.session_id:
+            yield from self.call(CMD.LOGOFF, LogoffRequest().pack())
+
+    # ---------------------------------------------------------------- trees
+    def tree(self, share: str):
+        """Connect ``share`` once per connection; returns the :class:`Tree`."""
+        key = share.upper()
+        tree = self.trees.get(key)
+        if tree is not None:
+            return tree
+        if not self.core.has_authenticated:
+            raise NotReadyError("not logged on")
+        server = self.core.remote_name or self.core.server_ip or "*SMBSERVER"
+        path = "\\\\%s\\%s" % (server, share)
+        resp = yield from self.call(CMD.TREE_CONNECT, TreeConnectRequest(path=path).pack())
+        self.check(resp, "TREE_CONNECT to %r" % share)
+        tc = TreeConnectResponse.unpack_from(resp.buf, HEADER_SIZE)
+        encrypt = bool(tc.share_flags & K.ShareFlags.ENCRYPT_DATA)
+        if encrypt and not self.session.encryption_key:
+            raise UnsupportedFeature("share %r requires encryption, which this session cannot do" % share)
+        tree = Tree(share, resp.header.tree_id, tc.share_type, encrypt)
+        self.trees[key] = tree
+        if not self.validated:
+            self.validated = True
+            if (K.Dialect.SMB_3_0 <= self.dialect < K.Dialect.SMB_3_1_1 and self.session.signing_key
+                    and not self.session.is_guest):
+                yield from self._validate_negotiate(tree)
+        return tree
+
+    def _validate_negotiate(self, tree: Tree):
+        """FSCTL_VALIDATE_NEGOTIATE_INFO ([MS-SMB2] 3.2.5.14.12): detects downgrades."""
+        vreq = ValidateNegotiateInfoRequest(capabilities=self.negotiate_capabilities, guid=self.client_guid,
+                                            security_mode=self.negotiate_security_mode, dialects=ALL_DIALECTS)
+        req = IoctlRequest(ctl_code=K.Fsctl.VALIDATE_NEGOTIATE_INFO, file_id=ANY_FILE_ID, input=vreq.pack(),
+                           max_output_response=24)
+        saved = self.session.signing_required
+        self.session.signing_required = True  # this exchange must be signed both ways
+        try:
+            resp = yield from self.call(CMD.IOCTL, req.pack(), tree, 24)
+        finally:
+            self.session.signing_required = saved
+        if resp.header.status != NtStatus.SUCCESS:
+            raise ProtocolError("VALIDATE_NEGOTIATE_INFO failed: %s" % status_name(resp.header.status))
+        out = IoctlResponse.unpack_from(resp.buf, HEADER_SIZE)
+        info = ValidateNegotiateInfoResponse.unpack_from(out.output, 0)
+        if (info.dialect != self.dialect or bytes(info.guid) != self.server_guid
+                or info.security_mode != self.server_security_mode
+                or info.capabilities != self.server_capabilities):
+            raise ProtocolError("VALIDATE_NEGOTIATE_INFO mismatch: the negotiation was tampered with")
+        log.debug("negotiate validated")
+
+    # ---------------------------------------------------------------- opens
+    def _create(self, tree: Tree, path: str, access: int, disposition: int, options: int,
+                attributes: int = 0, share: int = SHARE_ALL) -> bytes:
+        return CreateRequest(name=path, desired_access=access, file_attributes=attributes,
+                             share_access=share, create_disposition=disposition,
+                             create_options=options).pack()
+
+    def open(self, tree: Tree, path: str, access: int, disposition: int = C.FILE_OPEN, options: int = 0,
+             what: str = "open"):
+        resp = yield from self.call(CMD.CREATE, self._create(tree, path, access, disposition, options), tree)
+        self.check(resp, "%s %r on %r" % (what, path, tree.name))
+        return CreateResponse.unpack_from(resp.buf, HEADER_SIZE)
+
+    def close_file(self, tree: Tree, file_id: bytes):
+        resp = yield from self.call(CMD.CLOSE, CloseRequest(file_id=file_id).pack(), tree)
+        self.check(resp, "CLOSE")
+
+    def compound(self, tree: Tree, path: str, access: int, disposition: int, options: int,
+                 middle: Sequence[Tuple[int, bytes, int]], what: str, attributes: int = 0):
+        """CREATE + ``middle`` requests on that open + CLOSE in one round trip.
+
+        Returns the list of responses (create, middles..., close); raises
+        :class:`OperationFailure` naming ``what`` on the first failure.
+        """
+        items = [(CMD.CREATE, self._create(tree, path, access, disposition, options, attributes), tree, 0, None)]
+        for command, body, resp_size in middle:
+            items.append((command, body, tree, resp_size, None))
+        items.append((CMD.CLOSE, CloseRequest(file_id=ANY_FILE_ID).pack(), tree, 0, None))
+        mids = self.send_compound(items, related=True)
+        responses: Dict[int, Smb2Response] = {}
+        pending = set(mids)
+        while pending:
+            mid, resp = yield WaitAny(pending)
+            pending.discard(mid)
+            responses[mid] = resp
+        ordered = [responses[m] for m in mids]
+        for resp in ordered[:-1]:
+            self.check(resp, "%s %r on %r" % (what, path, tree.name))
+        return ordered
+
+    # ================================================================ operations
+    def echo(self, data: bytes):
+        resp = yield from self.call(CMD.ECHO, EchoRequest().pack())
+        self.check(resp, "ECHO")
+        return data
+
+    def list_shares(self):
+        """NetShareEnumAll over the srvsvc pipe on IPC$ ([MS-SRVS] 3.1.4.8)."""
+        from . import _msrpc
+        tree = yield from self.tree("IPC$")
+        access = C.FILE_READ_DATA | C.FILE_WRITE_DATA | C.FILE_READ_ATTRIBUTES | C.SYNCHRONIZE
+        opened = yield from self.open(tree, "srvsvc", access, C.FILE_OPEN, 0, "open pipe")
+        fid = opened.file_id
+        try:
+            ack = yield from self._pipe_transceive(tree, fid, _msrpc.build_bind())
+            _msrpc.parse_bind_ack(ack)
+            server = self.core.remote_name or self.core.server_ip
+            request = _msrpc.build_net_share_enum_all("\\\\" + server)
+            stub = yield from self._pipe_transact_read(tree, fid, request)
+            shares = _msrpc.parse_net_share_enum_all_response(stub)
+        finally:
+            yield from self.close_file(tree, fid)
+        return [SharedDevice(stype, name, comment) for name, stype, comment in shares]
+
+    def _pipe_transceive(self, tree: Tree, fid: bytes, request: bytes):
+        """One FSCTL_PIPE_TRANSCEIVE round trip; returns the output bytes."""
+        ioctl = IoctlRequest(ctl_code=K.Fsctl.PIPE_TRANSCEIVE, file_id=fid, input=request,
+                             max_output_response=4280)
+        resp = yield from self.call(CMD.IOCTL, ioctl.pack(), tree, 4280)
+        self.check(resp, "pipe TRANSCEIVE")
+        return bytes(IoctlResponse.unpack_from(resp.buf, HEADER_SIZE).output)
+
+    def _pipe_transact_read(self, tree: Tree, fid: bytes, request: Optional[bytes]):
+        """Send ``request`` with FSCTL_PIPE_TRANSCEIVE (or just read) and collect
+        one whole DCE/RPC response, which may span several fragments/reads."""
+        from . import _msrpc
+        assembler = _msrpc.RpcResponseAssembler()
+        if request is not None:
+            ioctl = IoctlRequest(ctl_code=K.Fsctl.PIPE_TRANSCEIVE, file_id=fid, input=request,
+                                 max_output_response=self.max_transact)
+            resp = yield from self.call(CMD.IOCTL, ioctl.pack(), tree, self.max_transact)
+            self.check(resp, "pipe TRANSCEIVE", (NtStatus.SUCCESS, NtStatus.BUFFER_OVERFLOW))
+            assembler.feed(bytes(IoctlResponse.unpack_from(resp.buf, HEADER_SIZE).output))
+        while not assembler.done:
+            req = ReadRequest(file_id=fid, offset=0, length=self.max_transact)
+            resp = yield from self.call(CMD.READ, req.pack(), tree, self.max_transact)
+            self.check(resp, "pipe READ", (NtStatus.SUCCESS, NtStatus.BUFFER_OVERFLOW))
+            data = ReadResponse.unpack_from(resp.buf, HEADER_SIZE).data
+            if not len(data):
+                raise ProtocolError("empty read from the srvsvc pipe")
+            assembler.feed(bytes(data))
+        return assembler.stub_data
+
+    def list_path(self, share: str, path: str, search: int, pattern: str):
+        tree = yield from self.tree(share)
+        opened = yield from self.open(tree, path, DIR_ACCESS, C.FILE_OPEN, C.FILE_DIRECTORY_FILE, "list")
+        fid = opened.file_id
+        results: List[SharedFile] = []
+        try:
+            first = True
+            while True:
+                req = QueryDirectoryRequest(file_id=fid,
+                                            file_information_class=K.FileInfoClass.FileIdBothDirectoryInformation,
+                                            flags=K.QueryDirectoryFlags.RESTART_SCANS if first else 0,
+                                            output_buffer_length=self.max_transact, file_name=pattern or "*")
+                first = False
+                resp = yield from self.call(CMD.QUERY_DIRECTORY, req.pack(), tree, self.max_transact)
+                if resp.header.status == NtStatus.NO_MORE_FILES:
+                    break
+                if resp.header.status == NtStatus.NO_SUCH_FILE and not results:
+                    break
+                self.check(resp, "list %r on %r" % (path, share))
+                buf = QueryDirectoryResponse.unpack_from(resp.buf, HEADER_SIZE).buffer
+                entries = fscc.parse_file_id_both_directory_information(buf)
+                if not entries:
+                    break
+                for e in entries:
+                    if not matches_search(e.file_attributes, search):
+                        continue
+                    results.append(_shared_file(e.creation_time, e.last_access_time, e.last_write_time,
+                                                e.change_time, e.end_of_file, e.allocation_size,
+                                                e.file_attributes, e.short_name, e.file_name, e.file_id))
+        finally:
+            yield from self.close_file(tree, fid)
+        return results
+
+    def get_attributes(self, share: str, path: str):
+        tree = yield from self.tree(share)
+        q_all = QueryInfoRequest(info_type=K.InfoType.FILE, file_info_class=K.FileInfoClass.FileAllInformation,
+                                 file_id=ANY_FILE_ID, output_buffer_length=4096).pack()
+        q_alt = QueryInfoRequest(info_type=K.InfoType.FILE,
+                                 file_info_class=K.FileInfoClass.FileAlternateNameInformation,
+                                 file_id=ANY_FILE_ID, output_buffer_length=1024).pack()
+        responses = yield from self.compound(
+            tree, path, C.FILE_READ_ATTRIBUTES | C.SYNCHRONIZE, C.FILE_OPEN, 0,
+            [(CMD.QUERY_INFO, q_all, 4096)], "getAttributes")
+        info = fscc.FileAllInformation.unpack_from(QueryInfoResponse.unpack_from(responses[1].buf, HEADER_SIZE).buffer)
+        short = ""
+        alt = yield from self.compound(tree, path, C.FILE_READ_ATTRIBUTES | C.SYNCHRONIZE, C.FILE_OPEN, 0,
+                                       [(CMD.QUERY_INFO, q_alt, 1024)], "getAttributes")
+        if alt[1].header.status == NtStatus.SUCCESS:
+            short = fscc.FileAlternateNameInformation.unpack_from(
+                QueryInfoResponse.unpack_from(alt[1].buf, HEADER_SIZE).buffer)
+            short = getattr(short, "file_name", short)
+        name = path.rsplit("\\", 1)[-1] if path else ""
+        b, st = info.basic, info.standard
+        return _shared_file(b.creation_time, b.last_access_time, b.last_write_time, b.change_time,
+                            st.end_of_file, st.allocation_size, b.file_attributes, short, name,
+                            info.internal_id)
+
+    def get_security(self, share: str, path: str):
+        from .security_descriptors import SecurityDescriptor
+        tree = yield from self.tree(share)
+        info = K.SecurityInformation.OWNER | K.SecurityInformation.GROUP | K.SecurityInformation.DACL
+        q = QueryInfoRequest(info_type=K.InfoType.SECURITY, file_info_class=0, file_id=ANY_FILE_ID,
+                             output_buffer_length=65536, additional_information=info).pack()
+        responses = yield from self.compound(tree, path, C.READ_CONTROL | C.FILE_READ_ATTRIBUTES, C.FILE_OPEN,
+                                             0, [(CMD.QUERY_INFO, q, 65536)], "getSecurity")
+        data = QueryInfoResponse.unpack_from(responses[1].buf, HEADER_SIZE).buffer
+        return SecurityDescriptor.from_bytes(bytes(data))
+
+    def list_snapshots(self, share: str, path: str):
+        tree = yield from self.tree(share)
+        opened = yield from self.open(tree, path, C.FILE_READ_DATA | C.FILE_READ_ATTRIBUTES | C.SYNCHRONIZE,
+                                      C.FILE_OPEN, 0, "listSnapshots")
+        fid = opened.file_id
+        try:
+            size = 16
+            for _ in range(3):
+                req = IoctlRequest(ctl_code=K.Fsctl.SRV_ENUMERATE_SNAPSHOTS, file_id=fid, max_output_response=size)
+                resp = yield from self.call(CMD.IOCTL, req.pack(), tree, size)
+                self.check(resp, "listSnapshots %r on %r" % (path, share))
+                arr = fscc.SnapshotArray.unpack_from(IoctlResponse.unpack_from(resp.buf, HEADER_SIZE).output)
+                if arr.number_of_snapshots == arr.number_of_snapshots_returned or arr.snapshot_array_size + 16 <= size:
+                    break
+                size = min(arr.snapshot_array_size + 16, self.max_transact)
+        finally:
+            yield from self.close_file(tree, fid)
+        return snapshots_to_datetimes(arr.snapshots)
+
+    def retrieve(self, share: str, path: str, file_obj: Any, offset: int, max_length: int,
+                 progress: Optional[Callable[[int], None]]):
+        """Pipelined READs straight into ``file_obj`` (data written in order)."""
+        tree = yield from self.tree(share)
+        opened = yield from self.open(tree, path, C.FILE_READ_DATA | C.FILE_READ_ATTRIBUTES | C.SYNCHRONIZE,
+                                      C.FILE_OPEN, C.FILE_NON_DIRECTORY_FILE, "retrieve")
+        fid = opened.file_id
+        try:
+            size = opened.end_of_file
+            end = size if max_length < 0 else min(size, offset + max_length)
+            total = yield from self._read_range(tree, fid, offset, end, file_obj, progress)
+        finally:
+            yield from self.close_file(tree, fid)
+        return opened.file_attributes, total
+
+    def _read_range(self, tree: Tree, fid: bytes, start: int, end: int, file_obj: Any,
+                    progress: Optional[Callable[[int], None]]):
+        chunk = self.max_read
+        depth_bytes = max(4 * chunk, 16 * 1024 * 1024)
+        inflight: Dict[int, Tuple[int, int]] = {}  # mid -> (offset, length)
+        early: Dict[int, bytes] = {}
+        next_send = start
+        next_write = start
+        retry: List[Tuple[int, int]] = []
+        eof = end
+        while next_write < eof:
+            while (retry or next_send < eof) and sum(l for _, l in inflight.values()) < depth_bytes:
+                off, length = retry.pop() if retry else (next_send, min(chunk, eof - next_send))
+                charge = self._charge(length)
+                if not self.credits.can_send(charge):
+                    if not inflight:
+                        raise ProtocolError("server granted no credits for READ")
+                    retry.append((off, length))
+                    break
+                if off == next_send:
+                    next_send += length
+                req = ReadRequest(file_id=fid, offset=off, length=length)
+                inflight[self.send(CMD.READ, req.pack(), tree, length)] = (off, length)
+            if not inflight:
+                break
+            mid, resp = yield WaitAny(inflight)
+            off, length = inflight.pop(mid)
+            status = resp.header.status
+            if status == NtStatus.END_OF_FILE:
+                eof = min(eof, off)
+                continue
+            self.check(resp, "READ")
+            data = ReadResponse.unpack_from(resp.buf, HEADER_SIZE).data
+            got = len(data)
+            if got > length:
+                raise ProtocolError("server returned %d bytes for a %d-byte READ" % (got, length))
+            if got == 0:
+                eof = min(eof, off)
+                continue
+            if got < length:
+                retry.append((off + got, length - got))
+            if off == next_write:
+                file_obj.write(data)
+                next_write += got
+                if progress:
+                    progress(got)
+                while next_write in early:
+                    piece = early.pop(next_write)
+                    file_obj.write(piece)
+                    next_write += len(piece)
+                    if progress:
+                        progress(len(piece))
+            else:
+                early[off] = bytes(data)
+        if early and next_write < eof:
+            raise ProtocolError("READ responses left a gap at offset %d" % next_write)
+        return next_write - start
+
+    def store(self, share: str, path: str, file_obj: Any, offset: int, truncate: bool,
+              progress: Optional[Callable[[int], None]]):
+        """Pipelined WRITEs from ``file_obj``; returns the end offset."""
+        tree = yield from self.tree(share)
+        disposition = C.FILE_OVERWRITE_IF if truncate else C.FILE_OPEN_IF
+        access = C.FILE_WRITE_DATA | C.FILE_READ_ATTRIBUTES | C.FILE_WRITE_ATTRIBUTES | C.SYNCHRONIZE
+        opened = yield from self.open(tree, path, access, disposition, C.FILE_NON_DIRECTORY_FILE, "store")
+        fid = opened.file_id
+        try:
+            end = yield from self._write_stream(tree, fid, offset, file_obj, progress)
+        finally:
+            yield from self.close_file(tree, fid)
+        return end
+
+    def _write_stream(self, tree: Tree, fid: bytes, offset: int, file_obj: Any,
+                      progress: Optional[Callable[[int], None]]):
+        chunk = self.max_write
+        depth = max(4, (16 * 1024 * 1024) // chunk)
+        inflight: Dict[int, Tuple[int, Any]] = {}
+        pos = offset
+        exhausted = False
+        while True:
+            while not exhausted and len(inflight) < depth:
+                charge = self._charge(chunk)
+                if not self.credits.can_send(charge):
+                    if not inflight:
+                        raise ProtocolError("server granted no credits for WRITE")
+                    break
+                data = file_obj.read(chunk)
+                if not data:
+                    exhausted = True
+                    break
+                req = WriteRequest(file_id=fid, offset=pos, data=data)
+                inflight[self.send(CMD.WRITE, req.pack_prefix(), tree, 0, data)] = (pos, data)
+                pos += len(data)
+            if not inflight:
+                break
+            mid, resp = yield WaitAny(inflight)
+            off, data = inflight.pop(mid)
+            self.check(resp, "WRITE")
+            count = WriteResponse.unpack_from(resp.buf, HEADER_SIZE).count
+            if count > len(data):
+                raise ProtocolError("server wrote %d bytes of a %d-byte WRITE" % (count, len(data)))
+            if count < len(data):
+                if count == 0:
+                    raise OperationFailure("WRITE at offset %d made no progress" % (off + count), [resp])
+                rest = memoryview(data)[count:]
+                req = WriteRequest(file_id=fid, offset=off + count, data=rest)
+                inflight[self.send(CMD.WRITE, req.pack_prefix(), tree, 0, rest)] = (off + count, rest)
+            if progress:
+                progress(count)
+        return pos
+
+    def _delete_one(self, tree: Tree, path: str, directory: bool):
+        disp = fscc.FileDispositionInformation(delete_pending=True).pack()
+        body = SetInfoRequest(info_type=K.InfoType.FILE, file_info_class=K.FileInfoClass.FileDispositionInformation,
+                              file_id=ANY_FILE_ID, buffer=disp).pack()
+        options = C.FILE_DIRECTORY_FILE if directory else C.FILE_NON_DIRECTORY_FILE
+        yield from self.compound(tree, path, C.DELETE | C.FILE_READ_ATTRIBUTES | C.SYNCHRONIZE, C.FILE_OPEN,
+                                 options, [(CMD.SET_INFO, body, 0)],
+                                 "deleteDirectory" if directory else "delete")
+
+    def delete_files(self, share: str, pattern_path: str, delete_matching_folders: bool):
+        folder, _, pattern = pattern_path.rpartition("\\")
+        entries = yield from self.list_path(share, folder, 0xFFFFFFFF | C.SMB_FILE_ATTRIBUTE_INCL_NORMAL,
+                                            pattern or "*")
+        entries = [e for e in entries if e.filename not in (".", "..")]
+        if not entries:
+            raise OperationFailure("delete %r on %r failed: %s" % (pattern_path, share,
+                                                                 status_name(NtStatus.NO_SUCH_FILE)),
+                                   [], NtStatus.NO_SUCH_FILE)
+        tree = yield from self.tree(share)
+        for e in entries:
+            full = folder + "\\" + e.filename if folder else e.filename
+            if e.isDirectory:
+                if delete_matching_folders:
+                    yield from self._delete_tree(share, tree, full)
+            else:
+                yield from self._delete_one(tree, full, False)
+
+    def _delete_tree(self, share: str, tree: Tree, path: str):
+        children = yield from self.list_path(share, path, 0xFFFFFFFF | C.SMB_FILE_ATTRIBUTE_INCL_NORMAL, "*")
+        for child in children:
+            if child.filename in (".", ".."):
+                continue
+            full = path + "\\" + child.filename
+            if child.isDirectory:
+                yield from self._delete_tree(share, tree, full)
+            else:
+                yield from self._delete_one(tree, full, False)
+        yield from self._delete_one(tree, path, True)
+
+    def create_directory(self, share: str, path: str):
+        tree = yield from self.tree(share)
+        opened = yield from self.open(tree, path, C.FILE_READ_ATTRIBUTES | C.SYNCHRONIZE, C.FILE_CREATE,
+                                      C.FILE_DIRECTORY_FILE, "createDirectory")
+        yield from self.close_file(tree, opened.file_id)
+
+    def delete_directory(self, share: str, path: str):
+        tree = yield from self.tree(share)
+        yield from self._delete_one(tree, path, True)
+
+    def rename(self, share: str, old: str, new: str):
+        tree = yield from self.tree(share)
+        info = fscc.FileRenameInformation(file_name=new, replace_if_exists=False).pack_smb2()
+        body = SetInfoRequest(info_type=K.InfoType.FILE, file_info_class=K.FileInfoClass.FileRenameInformation,
+                              file_id=ANY_FILE_ID, buffer=info).pack()
+        yield from self.compound(tree, old, C.DELETE | C.FILE_READ_ATTRIBUTES | C.SYNCHRONIZE, C.FILE_OPEN, 0,
+                                 [(CMD.SET_INFO, body, 0)], "rename")
+
+    def set_basic_info(self, share: str, path: str, what: str, last_write_time: int = 0,
+                       file_attributes: int = 0):
+        tree = yield from self.tree(share)
+        info = fscc.FileBasicInformation(creation_time=0, last_access_time=0, last_write_time=last_write_time,
+                                         change_time=0, file_attributes=file_attributes).pack()
+        body = SetInfoRequest(info_type=K.InfoType.FILE, file_info_class=K.FileInfoClass.FileBasicInformation,
+                              file_id=ANY_FILE_ID, buffer=info).pack()
+        yield from self.compound(tree, path, C.FILE_WRITE_ATTRIBUTES | C.FILE_READ_ATTRIBUTES | C.SYNCHRONIZE,
+                                 C.FILE_OPEN, 0, [(CMD.SET_INFO, body, 0)], what)
+
+
+def _replace(obj: Any, **changes: Any) -> Any:
+    import dataclasses
+    return dataclasses.replace(obj, **changes)
+
+
+def crypto_compare(a: bytes, b: bytes) -> bool:
+    import hmac
+    return hmac.compare_digest(a, b)
+
+
+def _shared_file(ctime: int, atime: int, wtime: int, chtime: int, size: int, alloc: int, attrs: int,
+                 short_name: str, name: str, file_id: Optional[int]) -> SharedFile:
+    return SharedFile(convertFILETIMEtoEpoch(ctime), convertFILETIMEtoEpoch(atime),
+                      convertFILETIMEtoEpoch(wtime), convertFILETIMEtoEpoch(chtime), size, alloc, attrs,
+                      short_name, name, file_id)
+
+
+def snapshots_to_datetimes(names: Sequence[str]) -> List[datetime]:
+    """``@GMT-YYYY.MM.DD-HH.MM.SS`` tokens -> naive UTC datetimes (pysmb's shape)."""
+    out = []
+    for name in names:
+        m = _SNAPSHOT_RE.match(name)
+        if not m:
+            raise ProtocolError("malformed snapshot token %r" % name)
+        try:
+            out.append(datetime(*(int(g) for g in m.groups())))
+        except ValueError as err:
+            raise ProtocolError("malformed snapshot token %r" % name) from err
+    return out
+
+
+def epoch_to_filetime(epoch: float) -> int:
+    return convertEpochToFILETIME(epoch)

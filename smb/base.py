@@ -1,0 +1,404 @@
+"""The IO-free protocol core.
+
+:class:`SMB` holds everything an SMB client session knows (the negotiated
+dialect, the session and its keys, connected trees, message ids and credits)
+and runs operations as generators.  It never touches a socket: a driver (the
+blocking :class:`smb.SMBConnection.SMBConnection`, or anything else) feeds it
+received frames with :meth:`SMB.receive_frame` and sends what
+:meth:`SMB.data_to_send` returns.
+
+An operation is a generator.  It sends requests through the dialect object
+(which queues bytes and returns a message id) and yields what it waits for:
+
+* ``resp = yield mid`` waits for the response to one message id;
+* ``mid, resp = yield WaitAny(mids)`` waits for whichever of several
+  in-flight requests answers first (pipelined reads and writes).
+
+After NEGOTIATE the core holds exactly one dialect object (SMB1 or SMB2/3)
+whose generators implement the public operations, so no operation asks
+"which dialect?" again.
+
+This module also defines pysmb's result classes :class:`SharedDevice` and
+:class:`SharedFile`, and re-exports the exceptions pysmb had here.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any, Callable, Dict, FrozenSet, Generator, Iterable, List, Optional, Tuple, Union
+
+from . import smb_constants as C
+from ._framing import Framer
+from .exceptions import (NotConnectedError, NotReadyError, OperationFailure, ProtocolError,
+                         SMBError, SMBTimeout, UnsupportedFeature)
+
+__all__ = [
+    "SMB", "SharedDevice", "SharedFile", "WaitAny",
+    "NotReadyError", "NotConnectedError", "SMBTimeout", "SMBError",
+    "ProtocolError", "OperationFailure", "UnsupportedFeature",
+    "SIGN_NEVER", "SIGN_WHEN_SUPPORTED", "SIGN_WHEN_REQUIRED",
+]
+
+log = logging.getLogger("SMB.SMBConnection")
+
+#: pysmb's signing policy values (``sign_options``).
+SIGN_NEVER = 0
+SIGN_WHEN_SUPPORTED = 1
+SIGN_WHEN_REQUIRED = 2
+
+
+class SharedDevice:
+    """A share on the server, as :meth:`listShares` returns it (pysmb's class).
+
+    ``type`` is the share type without the special/temporary bits
+    (``DISK_TREE``, ``PRINT_QUEUE``, ``COMM_DEVICE``, ``IPC``).
+    """
+
+    DISK_TREE = 0x00
+    PRINT_QUEUE = 0x01
+    COMM_DEVICE = 0x02
+    IPC = 0x03
+
+    def __init__(self, type: int, name: str, comment: str) -> None:  # noqa: A002 (pysmb's name)
+        self._type = type
+        self.name = name
+        self.comment = comment
+
+    @property
+    def type(self) -> int:
+        return self._type & 0xFFFF
+
+    @property
+    def isSpecial(self) -> bool:
+        """True for administrative shares such as ``IPC$`` and ``C$``."""
+        return bool(self._type & 0x80000000)
+
+    @property
+    def isTemporary(self) -> bool:
+        return bool(self._type & 0x40000000)
+
+    def __repr__(self) -> str:
+        return "SharedDevice(type=%d, name=%r, comment=%r)" % (self.type, self.name, self.comment)
+
+
+_NOT_NORMAL = (C.SMB_FILE_ATTRIBUTE_READONLY | C.SMB_FILE_ATTRIBUTE_HIDDEN | C.SMB_FILE_ATTRIBUTE_SYSTEM
+               | C.SMB_FILE_ATTRIBUTE_ARCHIVE | C.SMB_FILE_ATTRIBUTE_DIRECTORY)
+
+
+class SharedFile:
+    """A file or folder, as :meth:`listPath` and :meth:`getAttributes` return it.
+
+    Times are seconds since the epoch (floats); ``file_attributes`` are the
+    [MS-FSCC] 2.6 bits; ``file_id`` is the server's file reference number.
+    """
+
+    def __init__(self, create_time: float, last_access_time: float, last_write_time: float,
+                 last_attr_change_time: float, file_size: int, alloc_size: int, file_attributes: int,
+                 short_name: str, filename: str, file_id: Optional[int] = None) -> None:
+        self.create_time = create_time
+        self.last_access_time = last_access_time
+        self.last_write_time = last_write_time
+        self.last_attr_change_time = last_attr_change_time
+        self.file_size = file_size
+        self.alloc_size = alloc_size
+        self.file_attributes = file_attributes
+        self.short_name = short_name
+        self.filename = filename
+        self.file_id = file_id
+
+    @property
+    def isDirectory(self) -> bool:
+        return bool(self.file_attributes & C.ATTR_DIRECTORY)
+
+    @property
+    def isReadOnly(self) -> bool:
+        return bool(self.file_attributes & C.ATTR_READONLY)
+
+    @property
+    def isNormal(self) -> bool:
+        """pysmb's definition: not read-only, hidden, system, archive nor a directory."""
+        return not (self.file_attributes & _NOT_NORMAL)
+
+    def __repr__(self) -> str:
+        return "SharedFile(filename=%r, file_size=%d, file_attributes=0x%X)" % (
+            self.filename, self.file_size, self.file_attributes)
+
+
+def matches_search(file_attributes: int, search: int) -> bool:
+    """pysmb's client-side ``search`` filter of :meth:`listPath`.
+
+    An entry passes when it has one of the attribute bits named in
+    ``search``, or when ``search`` has ``SMB_FILE_ATTRIBUTE_INCL_NORMAL`` and
+    the entry is "normal" (none of read-only/hidden/system/archive/directory).
+    """
+    if file_attributes & search & _NOT_NORMAL:
+        return True
+    return bool(search & C.SMB_FILE_ATTRIBUTE_INCL_NORMAL) and not (file_attributes & _NOT_NORMAL)
+
+
+class WaitAny:
+    """Yielded by an operation to wait for the first of several responses."""
+
+    __slots__ = ("keys",)
+
+    def __init__(self, keys: Iterable[int]) -> None:
+        self.keys: FrozenSet[int] = frozenset(keys)
+
+
+OpGen = Generator[Union[int, WaitAny], Any, Any]
+
+
+class Operation:
+    """A running operation: its generator, what it waits for, its outcome."""
+
+    __slots__ = ("gen", "waiting", "any_wait", "done", "result", "error", "name")
+
+    def __init__(self, gen: OpGen, name: str) -> None:
+        self.gen = gen
+        self.name = name
+        self.waiting: FrozenSet[int] = frozenset()
+        self.any_wait = False
+        self.done = False
+        self.result: Any = None
+        self.error: Optional[BaseException] = None
+
+    def outcome(self) -> Any:
+        if self.error is not None:
+            raise self.error
+        return self.result
+
+
+def normalize_path(path: str) -> str:
+    r"""Turn a user path (``/a/b/``, ``a\b``, ``\\a``) into ``a\b`` (no leading/trailing ``\``)."""
+    path = (path or "").replace("/", "\\")
+    parts = [p for p in path.split("\\") if p not in ("",)]
+    return "\\".join(parts)
+
+
+class SMB:
+    """The IO-free SMB client core (pysmb's ``smb.base.SMB``).
+
+    The constructor takes pysmb's arguments; ``encrypt`` asks for SMB3
+    encryption even when the server does not require it; ``rand`` supplies
+    random bytes (challenges, GUIDs, nonces) and is injectable for tests.
+    """
+
+    def __init__(self, username: str, password: Union[str, Callable[[], str]], my_name: str,
+                 remote_name: str, domain: str = "", use_ntlm_v2: bool = True,
+                 sign_options: int = SIGN_WHEN_REQUIRED, is_direct_tcp: bool = False,
+                 encrypt: bool = False, rand: Callable[[int], bytes] = os.urandom) -> None:
+        self.username = username or ""
+        self._password = password
+        self.my_name = my_name or ""
+        self.remote_name = remote_name or ""
+        self.domain = domain or ""
+        self.use_ntlm_v2 = use_ntlm_v2
+        self.sign_options = sign_options
+        self.is_direct_tcp = is_direct_tcp
+        self.encrypt = encrypt
+        self.rand = rand
+        self.framer = Framer(netbios=not is_direct_tcp)
+        #: The dialect family object chosen after NEGOTIATE (None before).
+        self.dialect: Any = None
+        #: Set when the connection can no longer be trusted.
+        self.broken: Optional[BaseException] = None
+        self.server_ip = ""
+        self._out: List[Any] = []
+        self._ops: Dict[int, Operation] = {}
+        self._ready: Dict[int, Any] = {}
+        self._outstanding: Dict[int, Optional[Operation]] = {}
+        self._abandoned: set = set()
+        self._current: Optional[Operation] = None
+        self.has_authenticated = False
+
+    # -- credentials ---------------------------------------------------
+    @property
+    def password(self) -> str:
+        """The password; a callable given to the constructor is asked each time."""
+        pw = self._password
+        if callable(pw):
+            pw = pw()
+        return pw or ""
+
+    # -- pysmb compatibility ---------------------------------------------
+    @property
+    def isUsingSMB2(self) -> bool:
+        """True when the session runs SMB 2.0.2 or later."""
+        return bool(self.dialect is not None and self.dialect.is_smb2)
+
+    # -- output ------------------------------------------------------------
+    def queue(self, *pieces: Any) -> None:
+        """Queue one complete frame made of ``pieces`` (header first)."""
+        self._out.extend(pieces)
+
+    def data_to_send(self) -> List[Any]:
+        """Return and clear the list of buffers to send, in order."""
+        out, self._out = self._out, []
+        return out
+
+    # -- message-id bookkeeping (used by the dialect objects) -----------------
+    def expect(self, key: int) -> None:
+        """Record that a response with ``key`` is due to the running operation."""
+        self._outstanding[key] = self._current
+
+    def is_expected(self, key: int) -> bool:
+        return key in self._outstanding
+
+    # -- running operations ----------------------------------------------------
+    def start(self, gen: OpGen, name: str = "") -> Operation:
+        """Start an operation generator; returns its :class:`Operation`."""
+        if self.broken is not None:
+            raise NotConnectedError("connection is broken: %s" % (self.broken,))
+        op = Operation(gen, name)
+        self._advance(op, None, None)
+        return op
+
+    def abandon(self, op: Operation) -> None:
+        """Forget an operation (e.g. after its deadline): late responses are dropped."""
+        for key, owner in list(self._outstanding.items()):
+            if owner is op:
+                del self._outstanding[key]
+                self._abandoned.add(key)
+                self._ready.pop(key, None)
+        for key in op.waiting:
+            self._ops.pop(key, None)
+        op.waiting = frozenset()
+        if not op.done:
+            op.done = True
+            op.error = SMBTimeout("operation abandoned")
+            op.gen.close()
+
+    def _advance(self, op: Operation, value: Any, exc: Optional[BaseException]) -> None:
+        prev, self._current = self._current, op
+        try:
+            while True:
+                try:
+                    if exc is not None:
+                        request = op.gen.throw(exc)
+                    else:
+                        request = op.gen.send(value)
+                except StopIteration as stop:
+                    op.done, op.result = True, stop.value
+                    return
+                except BaseException as err:  # noqa: BLE001 - handed to the caller via outcome()
+                    op.done, op.error = True, err
+                    if isinstance(err, ProtocolError):
+                        self.mark_broken(err)
+                    return
+                exc = None
+                if isinstance(request, WaitAny):
+                    keys = request.keys
+                    for key in keys:
+                        if key in self._ready:
+                            value = (key, self._ready.pop(key))
+                            break
+                    else:
+                        self._wait(op, keys, True)
+                        return
+                else:
+                    if request in self._ready:
+                        value = self._ready.pop(request)
+                        continue
+                    self._wait(op, frozenset((request,)), False)
+                    return
+        finally:
+            self._current = prev
+
+    def _wait(self, op: Operation, keys: FrozenSet[int], any_wait: bool) -> None:
+        for key in keys:
+            if key not in self._outstanding:
+                raise ProtocolError("operation %s waits for message %d that was never sent" % (op.name, key))
+            self._ops[key] = op
+        op.waiting = keys
+        op.any_wait = any_wait
+
+    def deliver(self, key: int, response: Any, copy: Callable[[Any], Any]) -> None:
+        """Hand the response for ``key`` to whoever waits for it.
+
+        ``copy`` makes a response independent of the receive buffer; it is
+        used only when nobody waits yet (the buffer will be reused).
+        """
+        if key not in self._outstanding:
+            if key in self._abandoned:
+                self._abandoned.discard(key)
+                log.debug("dropping late response to abandoned message %d", key)
+                return
+            raise ProtocolError("response to message %d that was never sent (or already answered)" % key)
+        del self._outstanding[key]
+        op = self._ops.pop(key, None)
+        if op is None:
+            self._ready[key] = copy(response)
+            return
+        for other in op.waiting:
+            self._ops.pop(other, None)
+        op.waiting = frozenset()
+        self._advance(op, (key, response) if op.any_wait else response, None)
+
+    def fail_all(self, err: BaseException) -> None:
+        """Throw ``err`` into every waiting operation (the connection died)."""
+        ops = {id(op): op for op in self._ops.values()}
+        self._ops.clear()
+        for op in ops.values():
+            op.waiting = frozenset()
+            self._advance(op, None, err)
+
+    def mark_broken(self, err: BaseException) -> None:
+        if self.broken is None:
+            self.broken = err
+
+    # -- input ------------------------------------------------------------------
+    def receive_frame(self, frame: memoryview) -> None:
+        """Process one SMB frame (the framing header already removed).
+
+        ``frame`` may be a view of a buffer the driver reuses after this
+        call returns; everything that must survive is copied first.
+        """
+        if self.broken is not None:
+            raise NotConnectedError("connection is broken: %s" % (self.broken,))
+        try:
+            if self.dialect is None:
+                raise ProtocolError("unexpected data before NEGOTIATE")
+            self.dialect.receive(frame)
+        except ProtocolError as err:
+            self.mark_broken(err)
+            raise
+
+    def receive_data(self, data: bytes) -> None:
+        """Stream-mode input: arbitrary chunks of received bytes."""
+        self.framer.feed(data)
+        while True:
+            item = self.framer.next_frame()
+            if item is None:
+                return
+            packet_type, payload = item
+            if packet_type == 0:
+                self.receive_frame(memoryview(payload))
+
+    # -- the connection sequence ---------------------------------------------------
+    def connect_op(self) -> OpGen:
+        """NEGOTIATE (pysmb's way: an SMB1 NEGOTIATE that also offers SMB2),
+        then SESSION_SETUP.  Returns False for a refused logon."""
+        from . import smb_structs
+        from ._smb2_ops import Smb2Dialect
+        smb2 = Smb2Dialect(self)
+        self.dialect = smb2
+        dialects = ["NT LM 0.12"]
+        if smb_structs.SUPPORT_SMB2:
+            dialects += ["SMB 2.002", "SMB 2.???"]
+        request = _smb1_negotiate_request(dialects, smb_structs.SUPPORT_EXTENDED_SECURITY)
+        smb1_response = yield from smb2.negotiate_smb1_first(request)
+        if smb1_response is not None:
+            from ._smb1_ops import Smb1Dialect
+            self.dialect = Smb1Dialect(self, smb1_response)
+        ok = yield from self.dialect.session_setup()
+        return ok
+
+
+def _smb1_negotiate_request(dialects: List[str], extended_security: bool) -> bytes:
+    """The opening SMB1 NEGOTIATE ([MS-CIFS] 2.2.4.52.1, [MS-SMB2] 3.2.4.2.1)."""
+    from .smb_structs import NegotiateRequest, Smb1Header, build_request
+    flags2 = 0x8000 | 0x4000 | 0x0001 | 0x0002 | 0x0040  # UNICODE, NT_STATUS, LONG_NAMES, EAS, IS_LONG_NAME
+    if extended_security:
+        flags2 |= 0x0800
+    header = Smb1Header(flags=0x18, flags2=flags2, pid_low=os.getpid() & 0xFFFF)
+    return build_request(header, NegotiateRequest(dialects=tuple(dialects)))

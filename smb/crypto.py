@@ -1,0 +1,250 @@
+"""All the cryptography of the library, as pure functions.
+
+Everything here is a thin, typed layer over pycryptodome and the standard
+library (``hmac``/``hashlib``).  Inputs may be ``bytes``, ``bytearray`` or
+``memoryview``; outputs are always ``bytes``.
+
+Two primitives are written by hand on purpose:
+
+* ``hashlib.new("md4")`` is unavailable under OpenSSL 3, so MD4 comes from
+  pycryptodome.
+* pycryptodome's SP800-108 KDF refuses labels containing NUL bytes, and every
+  SMB 3.x label ends in one (``b"SMB2AESCMAC\\x00"``), so the counter-mode KDF
+  of [MS-SMB2] 3.1.4.2 is the few lines of :func:`smb3_kdf`.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import struct
+from typing import Tuple, Union
+
+from Crypto.Cipher import AES, ARC4, DES
+from Crypto.Hash import CMAC
+from Crypto.Hash import MD4 as _MD4
+
+from smb.exceptions import ProtocolError
+
+__all__ = [
+    "BytesLike",
+    "md4",
+    "md5",
+    "sha512",
+    "des_encrypt_block",
+    "expand_des_key",
+    "rc4",
+    "RC4Stream",
+    "hmac_md5",
+    "hmac_sha256",
+    "aes_cmac",
+    "aes_gmac",
+    "aes_ccm_encrypt",
+    "aes_ccm_decrypt",
+    "aes_gcm_encrypt",
+    "aes_gcm_decrypt",
+    "smb3_kdf",
+    "preauth_hash_update",
+]
+
+BytesLike = Union[bytes, bytearray, memoryview]
+
+_TAG_SIZE = 16
+_AES_KEY_SIZES = (16, 32)
+_KDF_COUNTER = struct.Struct(">I")
+
+
+def _bytes(data: BytesLike) -> bytes:
+    return data if isinstance(data, bytes) else bytes(data)
+
+
+# --------------------------------------------------------------------------
+# Hashes and MACs
+# --------------------------------------------------------------------------
+
+def md4(data: BytesLike) -> bytes:
+    """MD4 digest (RFC 1320); the NT one-way function of [MS-NLMP] 3.3.1."""
+    return _MD4.new(_bytes(data)).digest()
+
+
+def md5(data: BytesLike) -> bytes:
+    """MD5 digest (RFC 1321)."""
+    return hashlib.md5(_bytes(data)).digest()
+
+
+def sha512(data: BytesLike) -> bytes:
+    """SHA-512 digest; the preauth integrity hash of [MS-SMB2] 3.2.5.2."""
+    return hashlib.sha512(_bytes(data)).digest()
+
+
+def hmac_md5(key: BytesLike, data: BytesLike) -> bytes:
+    """HMAC-MD5 (RFC 2104), used throughout [MS-NLMP]."""
+    return hmac.new(_bytes(key), _bytes(data), hashlib.md5).digest()
+
+
+def hmac_sha256(key: BytesLike, data: BytesLike) -> bytes:
+    """HMAC-SHA256 (full 32 bytes); SMB 2.0.2/2.1 signing keeps the first 16."""
+    return hmac.new(_bytes(key), _bytes(data), hashlib.sha256).digest()
+
+
+def aes_cmac(key: BytesLike, data: BytesLike) -> bytes:
+    """AES-CMAC (RFC 4493), the SMB 3.x signing algorithm; 16-byte tag."""
+    mac = CMAC.new(_bytes(key), ciphermod=AES)
+    mac.update(_bytes(data))
+    return mac.digest()
+
+
+def aes_gmac(key: BytesLike, nonce12: BytesLike, data: BytesLike) -> bytes:
+    """AES-GMAC: GCM over an empty plaintext with ``data`` as the AAD.
+
+    SMB 3.1.1 AES-GMAC signing ([MS-SMB2] 3.1.4.1) uses a 12-byte nonce built
+    from the message id and the request/cancel flags.
+    """
+    _check_aes_key(key)
+    nonce = _bytes(nonce12)
+    if len(nonce) != 12:
+        raise ValueError("AES-GMAC nonce must be 12 bytes")
+    cipher = AES.new(_bytes(key), AES.MODE_GCM, nonce=nonce, mac_len=_TAG_SIZE)
+    cipher.update(_bytes(data))
+    return cipher.digest()
+
+
+def preauth_hash_update(previous: BytesLike, message: BytesLike) -> bytes:
+    """Next SMB 3.1.1 preauth integrity hash value: SHA-512(previous || message).
+
+    [MS-SMB2] 3.2.5.2 / 3.3.5.4; the chain starts with 64 zero bytes.
+    """
+    h = hashlib.sha512(_bytes(previous))
+    h.update(_bytes(message))
+    return h.digest()
+
+
+def smb3_kdf(key: BytesLike, label: bytes, context: bytes, length: int = 16) -> bytes:
+    """SP800-108 KDF in counter mode with HMAC-SHA256, r = 32 ([MS-SMB2] 3.1.4.2).
+
+    ``label`` and ``context`` are passed exactly as the spec writes them
+    (including their trailing NUL, e.g. ``b"SMB2AESCMAC\\x00"``); the KDF adds
+    the 0x00 separator itself.  ``length`` is in bytes (16 or 32).
+    """
+    if length <= 0:
+        raise ValueError("KDF output length must be positive")
+    k = _bytes(key)
+    fixed = _bytes(label) + b"\x00" + _bytes(context) + _KDF_COUNTER.pack(length * 8)
+    out = bytearray()
+    counter = 1
+    while len(out) < length:
+        out += hmac.new(k, _KDF_COUNTER.pack(counter) + fixed, hashlib.sha256).digest()
+        counter += 1
+    return bytes(out[:length])
+
+
+# --------------------------------------------------------------------------
+# DES and RC4 (NTLM)
+# --------------------------------------------------------------------------
+
+def expand_des_key(key7: BytesLike) -> bytes:
+    """Spread 56 key bits over 8 bytes, 7 bits each, with odd parity in bit 0.
+
+    [MS-NLMP] 6 (DES), as used by LMOWFv1 and DESL.
+    """
+    raw = _bytes(key7)
+    if len(raw) != 7:
+        raise ValueError("DES key material must be 7 bytes")
+    bits = int.from_bytes(raw, "big")
+    out = bytearray(8)
+    for i in range(8):
+        septet = (bits >> (49 - 7 * i)) & 0x7F
+        byte = septet << 1
+        if bin(byte).count("1") % 2 == 0:
+            byte |= 1
+        out[i] = byte
+    return bytes(out)
+
+
+def des_encrypt_block(key7: BytesLike, block: BytesLike) -> bytes:
+    """DES-ECB encryption of one 8-byte block under a 7-byte key."""
+    data = _bytes(block)
+    if len(data) != 8:
+        raise ValueError("DES block must be 8 bytes")
+    return DES.new(expand_des_key(key7), DES.MODE_ECB).encrypt(data)
+
+
+def rc4(key: BytesLike, data: BytesLike) -> bytes:
+    """One-shot RC4 (RC4K in [MS-NLMP] 6)."""
+    return ARC4.new(_bytes(key)).encrypt(_bytes(data))
+
+
+class RC4Stream:
+    """A keyed RC4 keystream whose state carries across calls.
+
+    NTLM session security ([MS-NLMP] 3.4) keeps one such handle per direction
+    for the life of the security context.
+    """
+
+    __slots__ = ("_cipher",)
+
+    def __init__(self, key: BytesLike) -> None:
+        self._cipher = ARC4.new(_bytes(key))
+
+    def update(self, data: BytesLike) -> bytes:
+        """XOR ``data`` with the next ``len(data)`` keystream bytes."""
+        return self._cipher.encrypt(_bytes(data))
+
+    def __repr__(self) -> str:
+        return "<RC4Stream>"
+
+
+# --------------------------------------------------------------------------
+# AES AEAD (SMB 3.x encryption, [MS-SMB2] 3.1.4.3)
+# --------------------------------------------------------------------------
+
+def _check_aes_key(key: BytesLike) -> None:
+    if len(key) not in _AES_KEY_SIZES:
+        raise ValueError("AES key must be 16 or 32 bytes")
+
+
+def aes_ccm_encrypt(key: BytesLike, nonce11: BytesLike, aad: BytesLike,
+                    plaintext: BytesLike) -> Tuple[bytes, bytes]:
+    """AES-CCM encryption with a 16-byte tag; returns ``(ciphertext, tag)``.
+
+    SMB uses an 11-byte nonce (the first 11 bytes of the TRANSFORM_HEADER
+    Nonce field).
+    """
+    _check_aes_key(key)
+    cipher = AES.new(_bytes(key), AES.MODE_CCM, nonce=_bytes(nonce11), mac_len=_TAG_SIZE)
+    cipher.update(_bytes(aad))
+    ciphertext, tag = cipher.encrypt_and_digest(_bytes(plaintext))
+    return ciphertext, tag
+
+
+def aes_ccm_decrypt(key: BytesLike, nonce11: BytesLike, aad: BytesLike,
+                    ciphertext: BytesLike, tag: BytesLike) -> bytes:
+    """AES-CCM decryption; raises :class:`ProtocolError` when the tag is wrong."""
+    _check_aes_key(key)
+    cipher = AES.new(_bytes(key), AES.MODE_CCM, nonce=_bytes(nonce11), mac_len=_TAG_SIZE)
+    cipher.update(_bytes(aad))
+    try:
+        return cipher.decrypt_and_verify(_bytes(ciphertext), _bytes(tag))
+    except ValueError as err:
+        raise ProtocolError("AES-CCM decryption failed: bad signature") from err
+
+
+def aes_gcm_encrypt(key: BytesLike, nonce12: BytesLike, aad: BytesLike,
+                    plaintext: BytesLike) -> Tuple[bytes, bytes]:
+    """AES-GCM encryption with a 16-byte tag; returns ``(ciphertext, tag)``."""
+    _check_aes_key(key)
+    cipher = AES.new(_bytes(key), AES.MODE_GCM, nonce=_bytes(nonce12), mac_len=_TAG_SIZE)
+    cipher.update(_bytes(aad))
+    ciphertext, tag = cipher.encrypt_and_digest(_bytes(plaintext))
+    return ciphertext, tag
+
+
+def aes_gcm_decrypt(key: BytesLike, nonce12: BytesLike, aad: BytesLike,
+                    ciphertext: BytesLike, tag: BytesLike) -> bytes:
+    """AES-GCM decryption; raises :class:`ProtocolError` when the tag is wrong."""
+    _check_aes_key(key)
+    cipher = AES.new(_bytes(key), AES.MODE_GCM, nonce=_bytes(nonce12), mac_len=_TAG_SIZE)
+    cipher.update(_bytes(aad))
+    try:
+        return cipher.decrypt_and_verify(_bytes(ciphertext), _bytes(tag))
+    except ValueError as err:
+        raise ProtocolError("AES-GCM decryption failed: bad signature") from err

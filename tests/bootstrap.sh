@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# Set up and run smbwire's tests on Debian/Ubuntu. Run from the repository root, as root or
+# through sudo (only the apt-get step needs it).
+#
+#   bash tests/bootstrap.sh deps            install Samba and the Python test dependencies if missing
+#   bash tests/bootstrap.sh demo [ARGS]     deps, then python3 -m tests.demo
+#   bash tests/bootstrap.sh test [ARGS]     deps, then python3 -m pytest tests -q -ra [ARGS]
+#
+# "test" exits non-zero when pytest fails and also when pytest ran no test at all (exit 5).
+# PYTHON=/path/to/python overrides the interpreter (default: python3).
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+PYTHON="${PYTHON:-python3}"
+APT_PACKAGES=(samba smbclient samba-common-bin samba-vfs-modules libnss-wrapper)
+PY_MODULES="pytest hypothesis tqdm pyasn1 Crypto"
+
+say() { printf 'bootstrap: %s\n' "$*" >&2; }
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then
+        "$@"
+    elif command -v sudo >/dev/null 2>&1; then
+        sudo "$@"
+    else
+        say "need root for: $*"
+        return 1
+    fi
+}
+
+have_program() {
+    command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] || [ -x "/usr/bin/$1" ]
+}
+
+have_file_glob() {
+    compgen -G "$1" >/dev/null 2>&1
+}
+
+samba_complete() {
+    local tool
+    for tool in smbd nmbd smbclient smbpasswd nmblookup; do
+        have_program "$tool" || { say "missing: $tool"; return 1; }
+    done
+    have_file_glob "/usr/lib/*/samba/vfs/shadow_copy2.so" \
+        || have_file_glob "/usr/lib*/samba/vfs/shadow_copy2.so" \
+        || { say "missing: samba vfs module shadow_copy2"; return 1; }
+    have_file_glob "/usr/lib/*/libnss_wrapper.so*" \
+        || have_file_glob "/usr/lib*/libnss_wrapper.so*" \
+        || { say "missing: libnss_wrapper"; return 1; }
+}
+
+install_samba() {
+    if samba_complete; then
+        return 0
+    fi
+    if ! command -v apt-get >/dev/null 2>&1; then
+        say "apt-get not found: install ${APT_PACKAGES[*]} (or your system's equivalents) by hand"
+        return 1
+    fi
+    say "installing ${APT_PACKAGES[*]}"
+    # Keep the package scripts from starting the system's smbd/nmbd: the tests run their own.
+    local policy=/usr/sbin/policy-rc.d created_policy=0
+    if [ ! -e "$policy" ]; then
+        as_root sh -c "printf '#!/bin/sh\nexit 101\n' > $policy && chmod 755 $policy"
+        created_policy=1
+    fi
+    local status=0
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q || status=$?
+    if [ "$status" -eq 0 ]; then
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+            -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
+            "${APT_PACKAGES[@]}" || status=$?
+    fi
+    if [ "$created_policy" -eq 1 ]; then
+        as_root rm -f "$policy"
+    fi
+    if [ "$status" -ne 0 ]; then
+        say "apt-get failed with status $status"
+        return "$status"
+    fi
+    samba_complete
+}
+
+python_deps_present() {
+    "$PYTHON" - "$PY_MODULES" <<'EOF' >/dev/null 2>&1
+import importlib, sys
+for name in sys.argv[1].split():
+    importlib.import_module(name)
+EOF
+}
+
+install_python_deps() {
+    if python_deps_present; then
+        return 0
+    fi
+    say "installing Python test dependencies: $PYTHON -m pip install -e .[test]"
+    local log status=0
+    log="$(mktemp)"
+    "$PYTHON" -m pip install --disable-pip-version-check -q -e ".[test]" >"$log" 2>&1 || status=$?
+    if [ "$status" -ne 0 ] && grep -q "externally-managed-environment" "$log"; then
+        say "pip refuses to touch the system Python; retrying with --break-system-packages"
+        status=0
+        "$PYTHON" -m pip install --disable-pip-version-check -q --break-system-packages \
+            -e ".[test]" >"$log" 2>&1 || status=$?
+    fi
+    if [ "$status" -ne 0 ]; then
+        cat "$log" >&2
+        rm -f "$log"
+        say "pip install failed with status $status"
+        return "$status"
+    fi
+    rm -f "$log"
+    python_deps_present || { say "Python dependencies still missing after pip install"; return 1; }
+}
+
+deps() {
+    install_samba
+    install_python_deps
+}
+
+run_tests() {
+    local status=0
+    if have_program smbd; then
+        say "$("$(command -v smbd || echo /usr/sbin/smbd)" --version 2>/dev/null || true)"
+    fi
+    "$PYTHON" -m pytest tests -q -ra "$@" || status=$?
+    if [ "$status" -eq 5 ]; then
+        say "pytest collected no tests: treating that as a failure"
+        return 1
+    fi
+    return "$status"
+}
+
+main() {
+    local sub="${1:-}"
+    if [ "$#" -gt 0 ]; then shift; fi
+    case "$sub" in
+        deps) deps ;;
+        demo) deps; exec "$PYTHON" -m tests.demo "$@" ;;
+        test) deps; run_tests "$@" ;;
+        *)
+            say "usage: bash tests/bootstrap.sh {deps|demo|test} [ARGS...]"
+            return 2
+            ;;
+    esac
+}
+
+main "$@"
