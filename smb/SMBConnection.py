@@ -462,7 +462,7 @@ class _Progress:
                           "desc": name.rsplit("\\", 1)[-1]}
                 kwargs.update(tqdm_kwargs or {})
                 self.bar = tqdm(**kwargs)
-        self.update: Optional[Callable[[int], None]] = self._update if (self.bar or callback) else None
+        self.update: Optional[Callable[[int], None]] = self._update if (self.bar is not None or callback is not None) else None
 
     def _update(self, n: int) -> None:
         self.done += n

@@ -45,7 +45,7 @@ ALL_DIALECTS = (K.Dialect.SMB_2_0_2, K.Dialect.SMB_2_1, K.Dialect.SMB_3_0, K.Dia
                 K.Dialect.SMB_3_1_1)
 #: Cipher preference: GCM is much faster than CCM in pycryptodome.
 CIPHERS = (K.Cipher.AES_128_GCM, K.Cipher.AES_128_CCM, K.Cipher.AES_256_GCM, K.Cipher.AES_256_CCM)
-SIGNING_ALGORITHMS = (K.SigningAlgorithm.AES_CMAC,)
+SIGNING_ALGORITHMS = (K.SigningAlgorithm.AES_GMAC, K.SigningAlgorithm.AES_CMAC)
 #: Upper bound for one READ/WRITE, whatever the server offers.
 MAX_IO = 8 * 1024 * 1024
 #: Upper bound for a QUERY_DIRECTORY/QUERY_INFO/IOCTL output buffer.
@@ -584,7 +584,7 @@ class Smb2Dialect:
         server = self.core.remote_name or self.core.server_ip or "*SMBSERVER"
         path = "\\\\%s\\%s" % (server, share)
         resp = yield from self.call(CMD.TREE_CONNECT, TreeConnectRequest(path=path).pack())
-        self.check(resp, "TREE_CONNECT to %r" % share)
+        self.check(resp, "TREE_CONNECT to '%s'" % share)
         tc = TreeConnectResponse.unpack_from(resp.buf, HEADER_SIZE)
         encrypt = bool(tc.share_flags & K.ShareFlags.ENCRYPT_DATA)
         if encrypt and not self.session.encryption_key:
@@ -630,7 +630,7 @@ class Smb2Dialect:
     def open(self, tree: Tree, path: str, access: int, disposition: int = C.FILE_OPEN, options: int = 0,
              what: str = "open"):
         resp = yield from self.call(CMD.CREATE, self._create(tree, path, access, disposition, options), tree)
-        self.check(resp, "%s %r on %r" % (what, path, tree.name))
+        self.check(resp, "%s '%s' on '%s'" % (what, path, tree.name))
         return CreateResponse.unpack_from(resp.buf, HEADER_SIZE)
 
     def close_file(self, tree: Tree, file_id: bytes):
@@ -657,7 +657,7 @@ class Smb2Dialect:
             responses[mid] = resp
         ordered = [responses[m] for m in mids]
         for resp in ordered[:-1]:
-            self.check(resp, "%s %r on %r" % (what, path, tree.name))
+            self.check(resp, "%s '%s' on '%s'" % (what, path, tree.name))
         return ordered
 
     # ================================================================ operations
@@ -731,7 +731,7 @@ class Smb2Dialect:
                     break
                 if resp.header.status == NtStatus.NO_SUCH_FILE and not results:
                     break
-                self.check(resp, "list %r on %r" % (path, share))
+                self.check(resp, "list '%s' on '%s'" % (path, share))
                 buf = QueryDirectoryResponse.unpack_from(resp.buf, HEADER_SIZE).buffer
                 entries = fscc.parse_file_id_both_directory_information(buf)
                 if not entries:
@@ -791,7 +791,7 @@ class Smb2Dialect:
             for _ in range(3):
                 req = IoctlRequest(ctl_code=K.Fsctl.SRV_ENUMERATE_SNAPSHOTS, file_id=fid, max_output_response=size)
                 resp = yield from self.call(CMD.IOCTL, req.pack(), tree, size)
-                self.check(resp, "listSnapshots %r on %r" % (path, share))
+                self.check(resp, "listSnapshots '%s' on '%s'" % (path, share))
                 arr = fscc.SnapshotArray.unpack_from(IoctlResponse.unpack_from(resp.buf, HEADER_SIZE).output)
                 if arr.number_of_snapshots == arr.number_of_snapshots_returned or arr.snapshot_array_size + 16 <= size:
                     break
@@ -941,7 +941,7 @@ class Smb2Dialect:
                                             pattern or "*")
         entries = [e for e in entries if e.filename not in (".", "..")]
         if not entries:
-            raise OperationFailure("delete %r on %r failed: %s" % (pattern_path, share,
+            raise OperationFailure("delete '%s' on '%s' failed: %s" % (pattern_path, share,
                                                                  status_name(NtStatus.NO_SUCH_FILE)),
                                    [], NtStatus.NO_SUCH_FILE)
         tree = yield from self.tree(share)

@@ -56,6 +56,9 @@ _KDF_COUNTER = struct.Struct(">I")
 def _bytes(data: BytesLike) -> bytes:
     return data if isinstance(data, bytes) else bytes(data)
 
+# Bulk data (messages, payloads) goes to pycryptodome and hashlib as given:
+# both read any contiguous buffer, so large reads and writes are not copied.
+
 
 # --------------------------------------------------------------------------
 # Hashes and MACs
@@ -73,7 +76,7 @@ def md5(data: BytesLike) -> bytes:
 
 def sha512(data: BytesLike) -> bytes:
     """SHA-512 digest; the preauth integrity hash of [MS-SMB2] 3.2.5.2."""
-    return hashlib.sha512(_bytes(data)).digest()
+    return hashlib.sha512(data).digest()
 
 
 def hmac_md5(key: BytesLike, data: BytesLike) -> bytes:
@@ -89,7 +92,7 @@ def hmac_sha256(key: BytesLike, data: BytesLike) -> bytes:
 def aes_cmac(key: BytesLike, data: BytesLike) -> bytes:
     """AES-CMAC (RFC 4493), the SMB 3.x signing algorithm; 16-byte tag."""
     mac = CMAC.new(_bytes(key), ciphermod=AES)
-    mac.update(_bytes(data))
+    mac.update(data)
     return mac.digest()
 
 
@@ -104,7 +107,7 @@ def aes_gmac(key: BytesLike, nonce12: BytesLike, data: BytesLike) -> bytes:
     if len(nonce) != 12:
         raise ValueError("AES-GMAC nonce must be 12 bytes")
     cipher = AES.new(_bytes(key), AES.MODE_GCM, nonce=nonce, mac_len=_TAG_SIZE)
-    cipher.update(_bytes(data))
+    cipher.update(data)
     return cipher.digest()
 
 
@@ -113,8 +116,8 @@ def preauth_hash_update(previous: BytesLike, message: BytesLike) -> bytes:
 
     [MS-SMB2] 3.2.5.2 / 3.3.5.4; the chain starts with 64 zero bytes.
     """
-    h = hashlib.sha512(_bytes(previous))
-    h.update(_bytes(message))
+    h = hashlib.sha512(previous)
+    h.update(message)
     return h.digest()
 
 
@@ -211,8 +214,8 @@ def aes_ccm_encrypt(key: BytesLike, nonce11: BytesLike, aad: BytesLike,
     """
     _check_aes_key(key)
     cipher = AES.new(_bytes(key), AES.MODE_CCM, nonce=_bytes(nonce11), mac_len=_TAG_SIZE)
-    cipher.update(_bytes(aad))
-    ciphertext, tag = cipher.encrypt_and_digest(_bytes(plaintext))
+    cipher.update(aad)
+    ciphertext, tag = cipher.encrypt_and_digest(plaintext)
     return ciphertext, tag
 
 
@@ -221,9 +224,9 @@ def aes_ccm_decrypt(key: BytesLike, nonce11: BytesLike, aad: BytesLike,
     """AES-CCM decryption; raises :class:`ProtocolError` when the tag is wrong."""
     _check_aes_key(key)
     cipher = AES.new(_bytes(key), AES.MODE_CCM, nonce=_bytes(nonce11), mac_len=_TAG_SIZE)
-    cipher.update(_bytes(aad))
+    cipher.update(aad)
     try:
-        return cipher.decrypt_and_verify(_bytes(ciphertext), _bytes(tag))
+        return cipher.decrypt_and_verify(ciphertext, _bytes(tag))
     except ValueError as err:
         raise ProtocolError("AES-CCM decryption failed: bad signature") from err
 
@@ -233,8 +236,8 @@ def aes_gcm_encrypt(key: BytesLike, nonce12: BytesLike, aad: BytesLike,
     """AES-GCM encryption with a 16-byte tag; returns ``(ciphertext, tag)``."""
     _check_aes_key(key)
     cipher = AES.new(_bytes(key), AES.MODE_GCM, nonce=_bytes(nonce12), mac_len=_TAG_SIZE)
-    cipher.update(_bytes(aad))
-    ciphertext, tag = cipher.encrypt_and_digest(_bytes(plaintext))
+    cipher.update(aad)
+    ciphertext, tag = cipher.encrypt_and_digest(plaintext)
     return ciphertext, tag
 
 
@@ -243,8 +246,8 @@ def aes_gcm_decrypt(key: BytesLike, nonce12: BytesLike, aad: BytesLike,
     """AES-GCM decryption; raises :class:`ProtocolError` when the tag is wrong."""
     _check_aes_key(key)
     cipher = AES.new(_bytes(key), AES.MODE_GCM, nonce=_bytes(nonce12), mac_len=_TAG_SIZE)
-    cipher.update(_bytes(aad))
+    cipher.update(aad)
     try:
-        return cipher.decrypt_and_verify(_bytes(ciphertext), _bytes(tag))
+        return cipher.decrypt_and_verify(ciphertext, _bytes(tag))
     except ValueError as err:
         raise ProtocolError("AES-GCM decryption failed: bad signature") from err

@@ -420,7 +420,7 @@ def generateAuthenticateMessage(challenge_flags: int, nt_response: bytes, lm_res
     RC4-encrypted under it.  Returns ``(message, exported_session_key)``: the
     second item is the key to sign with.
     """
-    flags = int(challenge_flags) & ~NegotiateFlags.NEGOTIATE_VERSION
+    flags = int(challenge_flags) & ~int(NegotiateFlags.NEGOTIATE_VERSION)
     if flags & NegotiateFlags.NEGOTIATE_KEY_EXCH:
         exported = os.urandom(16)
         encrypted = crypto.rc4(request_session_key, exported)

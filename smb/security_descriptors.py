@@ -243,12 +243,6 @@ class SID:
             return str(self) == other
         return NotImplemented
 
-    def __ne__(self, other: object) -> bool:
-        result = self.__eq__(other)
-        if result is NotImplemented:
-            return result
-        return not result
-
     def __hash__(self) -> int:
         # Hash like the string form, so that equal-to-string stays consistent.
         return hash(str(self))

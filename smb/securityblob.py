@@ -12,7 +12,7 @@ Everything that parses server bytes turns any decoding failure into
 """
 from __future__ import annotations
 
-from typing import List, Optional, Tuple
+from typing import Any, List, Optional, Tuple
 
 from pyasn1.codec.der import decoder, encoder
 from pyasn1.type import char, constraint, namedtype, namedval, tag, univ
@@ -181,7 +181,7 @@ def generateAuthSecurityBlob(ntlm_data: bytes, mech_list_mic: Optional[bytes] = 
 # Decoders (hostile input)
 # --------------------------------------------------------------------------
 
-def _decode(data: bytes, spec: univ.Asn1Item, what: str):  # type: ignore[no-untyped-def]
+def _decode(data: bytes, spec: Any, what: str) -> Any:
     try:
         value, _rest = decoder.decode(bytes(data), asn1Spec=spec)
     except Exception as err:  # pyasn1 raises many types on garbage input

@@ -1716,7 +1716,8 @@ def parse_find_file_both_directory_info(data: Buffer, unicode: bool = True,
     """Walk the NextEntryOffset chain of a FIND_FIRST2/FIND_NEXT2 data block.
 
     Each NextEntryOffset must step past the entry it belongs to and stay
-    inside ``data``; the walk stops at an offset of 0.
+    inside ``data``; the walk stops at an offset of 0 or one that lands
+    exactly on the end of ``data``.
     """
     mv = _view(data)
     entries: List[FileBothDirectoryInfo] = []
@@ -1739,9 +1740,10 @@ def parse_find_file_both_directory_info(data: Buffer, unicode: bool = True,
         short = _dec_name(short_raw[:short_len], unicode)
         entries.append(FileBothDirectoryInfo(file_index, ctime, atime, wtime, chtime, eof,
                                              alloc, attrs, ea_size, short, name))
-        if next_offset == 0:
+        # Samba points the last entry's NextEntryOffset at the end of the data.
+        if next_offset == 0 or pos + next_offset == len(mv):
             return entries
-        if next_offset < _BOTH_DIR.size + name_len or pos + next_offset >= len(mv):
+        if next_offset < _BOTH_DIR.size + name_len or pos + next_offset > len(mv):
             raise ProtocolError(f"directory entry at {pos}: bad NextEntryOffset {next_offset}")
         pos += next_offset
 
@@ -1773,6 +1775,7 @@ def pack_find_file_both_directory_info(entries: Sequence[FileBothDirectoryInfo],
 
 _FILE_BASIC = struct.Struct("<QQQQII")
 _FILE_ALL_FIXED = struct.Struct("<QQQQIIQQIBBHQIIQIII")
+_SMB_ALL_INFO_FIXED = struct.Struct("<QQQQIIQQIBBHII")
 _FS_SIZE = struct.Struct("<QQII")
 _FS_FULL_SIZE = struct.Struct("<QQQII")
 
@@ -1799,7 +1802,12 @@ class FileBasicInformation:
 
 @dataclass(frozen=True)
 class FileAllInformation:
-    """[MS-FSCC] 2.4.2 FileAllInformation (pass-through level 1018)."""
+    """[MS-FSCC] 2.4.2 FileAllInformation (pass-through level 1018).
+
+    Also parses the shorter [MS-CIFS] 2.2.8.3.10 SMB_QUERY_FILE_ALL_INFO
+    layout (level 0x0107), which Samba returns for level 1018 over SMB1 as
+    well; the fields that layout lacks are 0.
+    """
 
     creation_time: int
     last_access_time: int
@@ -1823,11 +1831,20 @@ class FileAllInformation:
     def unpack_from(cls, buf: Buffer, offset: int = 0,
                     unicode: bool = True) -> "FileAllInformation":
         mv = _view(buf, offset)
+        size = len(mv)
+        full, short = _FILE_ALL_FIXED.size, _SMB_ALL_INFO_FIXED.size
+        if not (size >= full and full + _U32.unpack_from(mv, full - 4)[0] == size) and (
+                size >= short and short + _U32.unpack_from(mv, short - 4)[0] == size):
+            (ctime, atime, wtime, chtime, attrs, _, alloc, eof, links, delete_pending,
+             directory, _, ea_size, name_len) = _SMB_ALL_INFO_FIXED.unpack_from(mv, 0)
+            return cls(ctime, atime, wtime, chtime, attrs, alloc, eof, links,
+                       bool(delete_pending), bool(directory), 0, ea_size, 0, 0, 0, 0,
+                       _dec_name(mv[short:size], unicode))
         (ctime, atime, wtime, chtime, attrs, _, alloc, eof, links, delete_pending, directory, _,
          index_number, ea_size, access, position, mode, alignment,
          name_len) = _params_unpack(_FILE_ALL_FIXED, mv, "FileAllInformation")
         # Servers may truncate the name to the buffer they were given.
-        name_raw = mv[_FILE_ALL_FIXED.size:_FILE_ALL_FIXED.size + name_len]
+        name_raw = mv[full:full + name_len]
         if unicode and len(name_raw) & 1:
             name_raw = name_raw[:-1]
         return cls(ctime, atime, wtime, chtime, attrs, alloc, eof, links, bool(delete_pending),

@@ -390,3 +390,16 @@ def test_filetime_round_trip_is_exact_where_a_float_can_hold_100ns() -> None:
     for ticks in (epoch, epoch + 1, epoch - 1, epoch + 10**14 + 7, epoch + 2**52 - 3,
                   epoch - 2**52 + 3):
         assert convertEpochToFILETIME(convertFILETIMEtoEpoch(ticks)) == ticks
+
+
+def test_bulk_inputs_may_be_memoryview_slices() -> None:
+    key, aad = bytes(16), memoryview(b"header-bytes")
+    buf = bytearray(b"\x00" * 7 + b"payload" * 20 + b"\xff" * 3)
+    view = memoryview(buf)[7:-3]
+    ct, tag = crypto.aes_gcm_encrypt(key, bytes(12), aad, view)
+    assert (ct, tag) == crypto.aes_gcm_encrypt(key, bytes(12), bytes(aad), bytes(view))
+    assert crypto.aes_gcm_decrypt(key, bytes(12), aad, memoryview(ct), memoryview(tag)) == bytes(view)
+    ct, tag = crypto.aes_ccm_encrypt(key, bytes(11), aad, view)
+    assert crypto.aes_ccm_decrypt(key, bytes(11), bytearray(aad), memoryview(ct), tag) == bytes(view)
+    assert crypto.aes_cmac(key, view) == crypto.aes_cmac(key, bytes(view))
+    assert crypto.preauth_hash_update(bytes(64), view) == crypto.sha512(bytes(64) + bytes(view))
