@@ -20,7 +20,7 @@ import bisect
 import hmac
 import struct
 from dataclasses import dataclass, field, replace
-from typing import ClassVar, List, Optional, Sequence, Tuple, Union
+from typing import ClassVar, List, Optional, Sequence, Tuple, Type, TypeVar, Union
 
 from smb import smb_constants as c
 from smb.crypto import md5
@@ -392,15 +392,18 @@ def build_andx_chain(header: Smb1Header, messages: Sequence[_Message]) -> bytes:
     return bytes(out)
 
 
+_R = TypeVar("_R", bound="_Response")
+
+
 class _Response(_Message):
     """Responses parse from a block; ``unpack_from`` parses a message's first block."""
 
     @classmethod
-    def _from_block(cls, block: AndXBlock):  # type: ignore[no-untyped-def]
+    def _from_block(cls: Type[_R], block: AndXBlock) -> _R:
         raise NotImplementedError
 
     @classmethod
-    def from_block(cls, block: AndXBlock):  # type: ignore[no-untyped-def]
+    def from_block(cls: Type[_R], block: AndXBlock) -> _R:
         if block.command != cls.COMMAND:
             raise ProtocolError(
                 f"expected command 0x{cls.COMMAND:02x}, got 0x{block.command:02x}")
@@ -410,7 +413,7 @@ class _Response(_Message):
             raise ProtocolError(f"malformed {cls.__name__}: {err}") from err
 
     @classmethod
-    def unpack_from(cls, buf: Buffer, offset: int = 0):  # type: ignore[no-untyped-def]
+    def unpack_from(cls: Type[_R], buf: Buffer, offset: int = 0) -> _R:
         mv = _view(buf, offset)
         header = Smb1Header.unpack_from(mv)
         block = _block_at(mv, HEADER_SIZE, header.command, header.unicode, header.is_reply)
@@ -543,7 +546,7 @@ _SESSION_SETUP_NTLM_WORDS = struct.Struct("<BBHHHHIHHII")
 class SessionSetupAndXRequest(_Message):
     """[MS-SMB] 2.2.4.6.1 SESSION_SETUP_ANDX request, extended-security form (WordCount 12)."""
 
-    security_blob: bytes
+    security_blob: bytes = field(repr=False)  # NTLMSSP tokens stay out of logs
     max_buffer_size: int = 0xFFFF
     max_mpx_count: int = 50
     vc_number: int = 0
@@ -681,7 +684,7 @@ class TreeConnectAndXRequest(_Message):
 
     path: str
     service: str = "?????"
-    password: bytes = b"\x00"
+    password: bytes = field(default=b"\x00", repr=False)
     flags: int = 0
     COMMAND: ClassVar[int] = c.SMB_COM_TREE_CONNECT_ANDX
 
@@ -768,7 +771,7 @@ class _Empty(_Response):
         return b"", b""
 
     @classmethod
-    def _from_block(cls, block: AndXBlock):  # type: ignore[no-untyped-def]
+    def _from_block(cls: Type[_R], block: AndXBlock) -> _R:
         _check_words(block, 0)
         return cls()
 
