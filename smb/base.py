@@ -385,7 +385,8 @@ class SMB:
         dialects = ["NT LM 0.12"]
         if smb_structs.SUPPORT_SMB2:
             dialects += ["SMB 2.002", "SMB 2.???"]
-        request = _smb1_negotiate_request(dialects, smb_structs.SUPPORT_EXTENDED_SECURITY)
+        request = smb_structs.build_negotiate_request(dialects, smb_structs.SUPPORT_EXTENDED_SECURITY,
+                                                      pid=os.getpid() & 0xFFFF)
         smb1_response = yield from smb2.negotiate_smb1_first(request)
         if smb1_response is not None:
             from ._smb1_ops import Smb1Dialect
@@ -393,12 +394,3 @@ class SMB:
         ok = yield from self.dialect.session_setup()
         return ok
 
-
-def _smb1_negotiate_request(dialects: List[str], extended_security: bool) -> bytes:
-    """The opening SMB1 NEGOTIATE ([MS-CIFS] 2.2.4.52.1, [MS-SMB2] 3.2.4.2.1)."""
-    from .smb_structs import NegotiateRequest, Smb1Header, build_request
-    flags2 = 0x8000 | 0x4000 | 0x0001 | 0x0002 | 0x0040  # UNICODE, NT_STATUS, LONG_NAMES, EAS, IS_LONG_NAME
-    if extended_security:
-        flags2 |= 0x0800
-    header = Smb1Header(flags=0x18, flags2=flags2, pid_low=os.getpid() & 0xFFFF)
-    return build_request(header, NegotiateRequest(dialects=tuple(dialects)))
