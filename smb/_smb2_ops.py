@@ -146,6 +146,8 @@ class Smb2Dialect:
         self._pending_smb1: Optional[bytes] = None
         #: Requests we signed: their responses must be signed too.
         self._signed_mids: set = set()
+        #: Reused buffer for decrypted messages.
+        self._plain = bytearray()
 
     # ---------------------------------------------------------------- sending
     def _security_mode(self) -> int:
@@ -227,8 +229,8 @@ class Smb2Dialect:
             hdr = header.pack()
             if sign:
                 self._signed_mids.add(header.message_id)
-                parts = [hdr, body] + ([bytes(data)] if data is not None else []) + [pad]
-                signature = self._signature(b"".join(parts), header.message_id, header.flags, False)
+                parts = [hdr, body] + ([data] if data is not None else []) + [pad]
+                signature = self._signature(parts, header.message_id, header.flags, header.command)
                 hdr = hdr[:48] + signature
             packed.append(hdr)
             packed.append(body + pad if pad else body)
@@ -236,7 +238,7 @@ class Smb2Dialect:
                 packed.append(data)
         self.last_sent = packed
         if encrypt:
-            pieces_out = self._encrypt(b"".join(packed))
+            pieces_out = self._encrypt(packed)
         else:
             pieces_out = packed
         total = sum(len(p) for p in pieces_out)
@@ -244,44 +246,49 @@ class Smb2Dialect:
         return mids
 
     # ---------------------------------------------------------------- crypto
-    def _signature(self, msg: bytes, message_id: int, flags: int, response: bool) -> bytes:
+    def _signature(self, parts: Sequence[Any], message_id: int, flags: int, command: int) -> bytes:
+        """The signature of a message given as buffers whose concatenation is
+        the message with a zeroed signature field ([MS-SMB2] 3.1.4.1)."""
         s = self.session
         if self.dialect <= K.Dialect.SMB_2_1:
-            return crypto.hmac_sha256(s.signing_key, msg)[:16]
+            return crypto.hmac_sha256_parts(s.signing_key, parts)[:16]
         if self.signing_algorithm == K.SigningAlgorithm.AES_GMAC:
             nonce = _NONCE_PACK.pack(message_id, (1 if flags & FLAGS.SERVER_TO_REDIR else 0)
-                                     | (2 if msg[12:14] == b"\x0c\x00" else 0))
-            return crypto.aes_gmac(s.signing_key, nonce, msg)
-        return crypto.aes_cmac(s.signing_key, msg)
+                                     | (2 if command == CMD.CANCEL else 0))
+            return crypto.aes_gmac_parts(s.signing_key, nonce, parts)
+        return crypto.aes_cmac_parts(s.signing_key, parts)
 
     def _nonce_size(self) -> int:
         return 11 if self.cipher in (K.Cipher.AES_128_CCM, K.Cipher.AES_256_CCM) else 12
 
-    def _encrypt(self, plaintext: bytes) -> List[bytes]:
+    def _ccm(self) -> bool:
+        return self.cipher in (K.Cipher.AES_128_CCM, K.Cipher.AES_256_CCM)
+
+    def _encrypt(self, pieces: Sequence[Any]) -> List[Any]:
+        """TRANSFORM_HEADER + ciphertext pieces for a message given as pieces."""
         nonce = self.core.rand(self._nonce_size())
         th = TransformHeader(signature=b"\0" * 16, nonce=nonce + b"\0" * (16 - len(nonce)),
-                             original_message_size=len(plaintext), flags=K.TransformFlags.ENCRYPTED,
-                             session_id=self.session.session_id)
-        aad = th.aad()
-        if self.cipher in (K.Cipher.AES_128_CCM, K.Cipher.AES_256_CCM):
-            ct, tag = crypto.aes_ccm_encrypt(self.session.encryption_key, nonce, aad, plaintext)
-        else:
-            ct, tag = crypto.aes_gcm_encrypt(self.session.encryption_key, nonce, aad, plaintext)
-        return [_replace(th, signature=tag).pack(), ct]
+                             original_message_size=sum(len(p) for p in pieces),
+                             flags=K.TransformFlags.ENCRYPTED, session_id=self.session.session_id)
+        ct, tag = crypto.aead_encrypt_parts(self._ccm(), self.session.encryption_key, nonce, th.aad(), pieces)
+        return [_replace(th, signature=tag).pack()] + ct
 
-    def _decrypt(self, frame: memoryview) -> bytes:
+    def _decrypt(self, frame: memoryview) -> memoryview:
+        """Verify and decrypt a TRANSFORM frame into a reused buffer."""
         th = TransformHeader.unpack_from(frame, 0)
         if th.session_id != self.session.session_id or not self.session.decryption_key:
             raise ProtocolError("encrypted message for unknown session 0x%X" % th.session_id)
         body = frame[52:]
-        if th.original_message_size != len(body):
+        size = len(body)
+        if th.original_message_size != size:
             raise ProtocolError("transform header size %d does not match %d bytes" %
-                                (th.original_message_size, len(body)))
-        aad = th.aad()
-        nonce = th.nonce[:self._nonce_size()]
-        if self.cipher in (K.Cipher.AES_128_CCM, K.Cipher.AES_256_CCM):
-            return crypto.aes_ccm_decrypt(self.session.decryption_key, nonce, aad, body, th.signature)
-        return crypto.aes_gcm_decrypt(self.session.decryption_key, nonce, aad, body, th.signature)
+                                (th.original_message_size, size))
+        if len(self._plain) < size:
+            self._plain = bytearray(size)
+        out = memoryview(self._plain)[:size]
+        crypto.aead_decrypt_into(self._ccm(), self.session.decryption_key, th.nonce[:self._nonce_size()],
+                                 th.aad(), body, th.signature, out)
+        return out
 
     def _derive_keys(self, session_key: bytes) -> None:
         s = self.session
@@ -308,7 +315,7 @@ class Smb2Dialect:
         proto = bytes(frame[:4])
         encrypted = False
         if proto == K.SMB2_TRANSFORM_PROTOCOL_ID:
-            frame = memoryview(self._decrypt(frame))
+            frame = self._decrypt(frame)
             encrypted = True
         elif proto == b"\xffSMB":
             if self._pending_smb1 is not None or not self.core.is_expected(0):
@@ -364,10 +371,9 @@ class Smb2Dialect:
             if s.signing_required:
                 raise ProtocolError("signed response for a session we hold no key for")
             return
-        data = bytearray(msg)
-        received = bytes(data[_SIG])
-        data[_SIG] = b"\0" * 16
-        expected = self._signature(bytes(data), header.message_id, header.flags, True)
+        received = bytes(msg[_SIG])
+        parts = (bytes(msg[:48]) + b"\0" * 16, msg[HEADER_SIZE:])
+        expected = self._signature(parts, header.message_id, header.flags, header.command)
         if not crypto_compare(expected, received):
             raise ProtocolError("bad signature on %s response (message %d)" %
                                 (_command_name(header.command), header.message_id))

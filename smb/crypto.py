@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import struct
-from typing import Tuple, Union
+from typing import List, Sequence, Tuple, Union
 
 from Crypto.Cipher import AES, ARC4, DES
 from Crypto.Hash import CMAC
@@ -251,3 +251,69 @@ def aes_gcm_decrypt(key: BytesLike, nonce12: BytesLike, aad: BytesLike,
         return cipher.decrypt_and_verify(ciphertext, _bytes(tag))
     except ValueError as err:
         raise ProtocolError("AES-GCM decryption failed: bad signature") from err
+
+
+# --------------------------------------------------------------------------
+# Scatter/gather variants for the transfer hot path: a message made of
+# several buffers (header, body, payload) is authenticated or encrypted
+# piece by piece, so an 8 MiB payload is never concatenated just to be MACed.
+# --------------------------------------------------------------------------
+
+def hmac_sha256_parts(key: BytesLike, parts: "Sequence[BytesLike]") -> bytes:
+    """HMAC-SHA256 over the concatenation of ``parts``."""
+    mac = hmac.new(_bytes(key), None, hashlib.sha256)
+    for part in parts:
+        mac.update(part)
+    return mac.digest()
+
+
+def aes_cmac_parts(key: BytesLike, parts: "Sequence[BytesLike]") -> bytes:
+    """AES-CMAC over the concatenation of ``parts``."""
+    mac = CMAC.new(_bytes(key), ciphermod=AES)
+    for part in parts:
+        mac.update(part)
+    return mac.digest()
+
+
+def aes_gmac_parts(key: BytesLike, nonce12: BytesLike, parts: "Sequence[BytesLike]") -> bytes:
+    """AES-GMAC over the concatenation of ``parts`` (all of it authenticated data)."""
+    _check_aes_key(key)
+    cipher = AES.new(_bytes(key), AES.MODE_GCM, nonce=_bytes(nonce12), mac_len=_TAG_SIZE)
+    for part in parts:
+        cipher.update(part)
+    return cipher.digest()
+
+
+def _aead(ccm: bool, key: BytesLike, nonce: BytesLike, aad: BytesLike, length: int) -> object:
+    _check_aes_key(key)
+    if ccm:
+        cipher = AES.new(_bytes(key), AES.MODE_CCM, nonce=_bytes(nonce), mac_len=_TAG_SIZE,
+                         msg_len=length, assoc_len=len(aad))
+    else:
+        cipher = AES.new(_bytes(key), AES.MODE_GCM, nonce=_bytes(nonce), mac_len=_TAG_SIZE)
+    cipher.update(aad)
+    return cipher
+
+
+def aead_encrypt_parts(ccm: bool, key: BytesLike, nonce: BytesLike, aad: BytesLike,
+                       parts: "Sequence[BytesLike]") -> "Tuple[List[bytes], bytes]":
+    """AES-CCM (``ccm=True``, 11-byte nonce) or AES-GCM (12-byte nonce) over the
+    concatenation of ``parts``; returns ``(ciphertext pieces, tag)``."""
+    cipher = _aead(ccm, key, nonce, aad, sum(len(p) for p in parts))
+    out = [cipher.encrypt(part) for part in parts]  # type: ignore[attr-defined]
+    return out, cipher.digest()  # type: ignore[attr-defined]
+
+
+def aead_decrypt_into(ccm: bool, key: BytesLike, nonce: BytesLike, aad: BytesLike,
+                      ciphertext: BytesLike, tag: BytesLike, output: memoryview) -> None:
+    """Decrypt ``ciphertext`` into ``output`` (same length) and verify ``tag``.
+
+    Raises :class:`ProtocolError` when the tag is wrong; ``output`` must not
+    be used then.
+    """
+    cipher = _aead(ccm, key, nonce, aad, len(ciphertext))
+    cipher.decrypt(ciphertext, output=output)  # type: ignore[attr-defined]
+    try:
+        cipher.verify(_bytes(tag))  # type: ignore[attr-defined]
+    except ValueError as err:
+        raise ProtocolError("SMB3 decryption failed: bad signature") from err
