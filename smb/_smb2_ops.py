@@ -458,8 +458,9 @@ class Smb2Dialect:
         self.max_read = max(4096, min(neg.max_read_size, cap))
         self.max_write = max(4096, min(neg.max_write_size, cap))
         self.max_transact = max(4096, min(neg.max_transact_size, MAX_TRANSACT, cap))
-        # A read response is at most MaxRead + headers (+ transform header).
-        self.core.framer.max_frame = max(self.max_read, self.max_transact) + 4096
+        # The largest frame we accept: a read response (MaxRead + headers, plus
+        # a transform header) or a compound of two QUERY_DIRECTORY responses.
+        self.core.framer.max_frame = max(self.max_read, 2 * self.max_transact) + 65536
         if dialect >= K.Dialect.SMB_3_0 and dialect < K.Dialect.SMB_3_1_1:
             if neg.capabilities & K.GlobalCapabilities.ENCRYPTION:
                 self.cipher = K.Cipher.AES_128_CCM
@@ -644,11 +645,13 @@ class Smb2Dialect:
         self.check(resp, "CLOSE")
 
     def compound(self, tree: Tree, path: str, access: int, disposition: int, options: int,
-                 middle: Sequence[Tuple[int, bytes, int]], what: str, attributes: int = 0):
+                 middle: Sequence[Tuple[int, bytes, int]], what: str, attributes: int = 0,
+                 optional: Sequence[int] = ()):
         """CREATE + ``middle`` requests on that open + CLOSE in one round trip.
 
         Returns the list of responses (create, middles..., close); raises
-        :class:`OperationFailure` naming ``what`` on the first failure.
+        :class:`OperationFailure` naming ``what`` on the first failure, except
+        for the middle requests whose indexes are in ``optional``.
         """
         items = [(CMD.CREATE, self._create(tree, path, access, disposition, options, attributes), tree, 0, None)]
         for command, body, resp_size in middle:
@@ -662,8 +665,9 @@ class Smb2Dialect:
             pending.discard(mid)
             responses[mid] = resp
         ordered = [responses[m] for m in mids]
-        for resp in ordered[:-1]:
-            self.check(resp, "%s '%s' on '%s'" % (what, path, tree.name))
+        for index, resp in enumerate(ordered[:-1]):
+            if index - 1 not in optional:
+                self.check(resp, "%s '%s' on '%s'" % (what, path, tree.name))
         return ordered
 
     # ================================================================ operations
@@ -720,37 +724,64 @@ class Smb2Dialect:
         return assembler.stub_data
 
     def list_path(self, share: str, path: str, search: int, pattern: str):
+        """QUERY_DIRECTORY with FileIdBothDirectoryInformation.
+
+        The common case (a directory whose listing fits one response) costs a
+        single round trip: CREATE + QUERY + QUERY + CLOSE compounded, the
+        second QUERY confirming the end.  Bigger directories are then listed
+        with a plain QUERY loop on a fresh open.
+        """
         tree = yield from self.tree(share)
+        what = "list '%s' on '%s'" % (path, share)
+        size = self.max_transact
+        first = self._query_dir_request(ANY_FILE_ID, pattern, True, size)
+        again = self._query_dir_request(ANY_FILE_ID, pattern, False, size)
+        responses = yield from self.compound(tree, path, DIR_ACCESS, C.FILE_OPEN, C.FILE_DIRECTORY_FILE,
+                                             [(CMD.QUERY_DIRECTORY, first, size),
+                                              (CMD.QUERY_DIRECTORY, again, size)], "list", optional=(0, 1))
+        done_statuses = (NtStatus.NO_MORE_FILES, NtStatus.NO_SUCH_FILE)
+        if responses[1].header.status in done_statuses:
+            return []
+        self.check(responses[1], what)
+        if responses[2].header.status in done_statuses:
+            return self._directory_entries(responses[1], search)
+        self.check(responses[2], what, (NtStatus.SUCCESS,))
+        # More than two buffers' worth: list again, looping on one open.
         opened = yield from self.open(tree, path, DIR_ACCESS, C.FILE_OPEN, C.FILE_DIRECTORY_FILE, "list")
         fid = opened.file_id
         results: List[SharedFile] = []
         try:
-            first = True
+            restart = True
             while True:
-                req = QueryDirectoryRequest(file_id=fid,
-                                            file_information_class=K.FileInfoClass.FileIdBothDirectoryInformation,
-                                            flags=K.QueryDirectoryFlags.RESTART_SCANS if first else 0,
-                                            output_buffer_length=self.max_transact, file_name=pattern or "*")
-                first = False
-                resp = yield from self.call(CMD.QUERY_DIRECTORY, req.pack(), tree, self.max_transact)
-                if resp.header.status == NtStatus.NO_MORE_FILES:
+                req = self._query_dir_request(fid, pattern, restart, size)
+                restart = False
+                resp = yield from self.call(CMD.QUERY_DIRECTORY, req, tree, size)
+                if resp.header.status in done_statuses:
                     break
-                if resp.header.status == NtStatus.NO_SUCH_FILE and not results:
+                self.check(resp, what)
+                entries = self._directory_entries(resp, search)
+                if not entries and not len(QueryDirectoryResponse.unpack_from(resp.buf, HEADER_SIZE).buffer):
                     break
-                self.check(resp, "list '%s' on '%s'" % (path, share))
-                buf = QueryDirectoryResponse.unpack_from(resp.buf, HEADER_SIZE).buffer
-                entries = fscc.parse_file_id_both_directory_information(buf)
-                if not entries:
-                    break
-                for e in entries:
-                    if not matches_search(e.file_attributes, search):
-                        continue
-                    results.append(_shared_file(e.creation_time, e.last_access_time, e.last_write_time,
-                                                e.change_time, e.end_of_file, e.allocation_size,
-                                                e.file_attributes, e.short_name, e.file_name, e.file_id))
+                results.extend(entries)
         finally:
             yield from self.close_file(tree, fid)
         return results
+
+    @staticmethod
+    def _query_dir_request(file_id: bytes, pattern: str, restart: bool, size: int) -> bytes:
+        return QueryDirectoryRequest(file_id=file_id,
+                                     file_information_class=K.FileInfoClass.FileIdBothDirectoryInformation,
+                                     flags=K.QueryDirectoryFlags.RESTART_SCANS if restart else 0,
+                                     output_buffer_length=size, file_name=pattern or "*").pack()
+
+    @staticmethod
+    def _directory_entries(resp: Smb2Response, search: int) -> List[SharedFile]:
+        buf = QueryDirectoryResponse.unpack_from(resp.buf, HEADER_SIZE).buffer
+        return [_shared_file(e.creation_time, e.last_access_time, e.last_write_time, e.change_time,
+                             e.end_of_file, e.allocation_size, e.file_attributes, e.short_name,
+                             e.file_name, e.file_id)
+                for e in fscc.parse_file_id_both_directory_information(buf)
+                if matches_search(e.file_attributes, search)]
 
     def get_attributes(self, share: str, path: str):
         tree = yield from self.tree(share)
@@ -761,15 +792,12 @@ class Smb2Dialect:
                                  file_id=ANY_FILE_ID, output_buffer_length=1024).pack()
         responses = yield from self.compound(
             tree, path, C.FILE_READ_ATTRIBUTES | C.SYNCHRONIZE, C.FILE_OPEN, 0,
-            [(CMD.QUERY_INFO, q_all, 4096)], "getAttributes")
+            [(CMD.QUERY_INFO, q_all, 4096), (CMD.QUERY_INFO, q_alt, 1024)], "getAttributes", optional=(1,))
         info = fscc.FileAllInformation.unpack_from(QueryInfoResponse.unpack_from(responses[1].buf, HEADER_SIZE).buffer)
         short = ""
-        alt = yield from self.compound(tree, path, C.FILE_READ_ATTRIBUTES | C.SYNCHRONIZE, C.FILE_OPEN, 0,
-                                       [(CMD.QUERY_INFO, q_alt, 1024)], "getAttributes")
-        if alt[1].header.status == NtStatus.SUCCESS:
-            short = fscc.FileAlternateNameInformation.unpack_from(
-                QueryInfoResponse.unpack_from(alt[1].buf, HEADER_SIZE).buffer)
-            short = getattr(short, "file_name", short)
+        if responses[2].header.status == NtStatus.SUCCESS:
+            short = fscc.parse_file_alternate_name_information(
+                QueryInfoResponse.unpack_from(responses[2].buf, HEADER_SIZE).buffer)
         name = path.rsplit("\\", 1)[-1] if path else ""
         b, st = info.basic, info.standard
         return _shared_file(b.creation_time, b.last_access_time, b.last_write_time, b.change_time,
