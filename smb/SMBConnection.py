@@ -28,6 +28,8 @@ DEFAULT_SEARCH = (C.SMB_FILE_ATTRIBUTE_READONLY | C.SMB_FILE_ATTRIBUTE_HIDDEN | 
                   | C.SMB_FILE_ATTRIBUTE_INCL_NORMAL)
 
 _SMALL = 64 * 1024
+#: Seconds allowed to finish sending already-built requests after a deadline.
+_SEND_GRACE = 5.0
 
 
 class _FrameReader:
@@ -116,6 +118,8 @@ class SMBConnection(SMB):
         """
         if self.sock is not None:
             self.close()
+        self.reset()
+        self._reader = _FrameReader()
         deadline = time.monotonic() + timeout
         self.server_ip = ip
         self.sock = self._open_socket(ip, port, sock_family, deadline)
@@ -160,7 +164,7 @@ class SMBConnection(SMB):
         for _ in range(4):
             assert self.sock is not None
             packet = nb.build_session_request(called, self.my_name or "SMBWIRE")
-            self._send_all([packet], deadline)
+            self._send_all([(packet,)], deadline)
             header = self._recv_exact(4, deadline)
             ptype = header[0]
             length = int.from_bytes(header[1:4], "big") & 0x1FFFF
@@ -209,35 +213,45 @@ class SMBConnection(SMB):
         self.has_authenticated = False
 
     # ------------------------------------------------------------------ IO
-    def _send_all(self, pieces: List[Any], deadline: float) -> None:
+    def _send_all(self, frames: List[Any], deadline: float) -> None:
+        """Send whole frames.
+
+        Queued frames have consumed message ids and credits, so they are sent
+        even when the deadline passes between them (with a short grace period):
+        skipping them would leave holes in the server's sequence window.  A
+        deadline that passes inside a frame breaks the stream.
+        """
         sock = self.sock
         if sock is None:
             raise NotConnectedError("not connected")
-        small: List[Any] = []
-        try:
-            for piece in pieces:
-                if len(piece) < _SMALL:
-                    small.append(piece)
-                    continue
+        late = False
+        for frame in frames:
+            if not late and deadline - time.monotonic() <= 0:
+                late = True
+                deadline = time.monotonic() + _SEND_GRACE
+            small: List[Any] = []
+            try:
+                for piece in frame:
+                    if len(piece) < _SMALL:
+                        small.append(piece)
+                        continue
+                    if small:
+                        self._send_one(sock, b"".join(small), deadline)
+                        small = []
+                    self._send_one(sock, piece, deadline)
                 if small:
                     self._send_one(sock, b"".join(small), deadline)
-                    small = []
-                self._send_one(sock, piece, deadline)
-            if small:
-                self._send_one(sock, b"".join(small), deadline)
-        except socket.timeout as err:
-            # A half-sent frame leaves the stream unusable.
-            self.mark_broken(err)
-            raise SMBTimeout("timed out sending to the server") from err
-        except OSError as err:
-            self.mark_broken(err)
-            raise NotConnectedError("connection lost while sending: %s" % err) from err
+            except socket.timeout as err:
+                self.mark_broken(err)
+                raise SMBTimeout("timed out in the middle of sending a message") from err
+            except OSError as err:
+                self.mark_broken(err)
+                raise NotConnectedError("connection lost while sending: %s" % err) from err
+        if late:
+            raise SMBTimeout("operation timed out")
 
     def _send_one(self, sock: socket.socket, data: Any, deadline: float) -> None:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise socket.timeout("deadline passed")
-        sock.settimeout(remaining)
+        sock.settimeout(max(0.001, deadline - time.monotonic()))
         sock.sendall(data)
 
     def _recv_exact(self, n: int, deadline: float) -> bytes:
@@ -274,7 +288,7 @@ class SMBConnection(SMB):
         op = self.start(gen, name)
         try:
             while True:
-                out = self.data_to_send()
+                out = self.frames_to_send()
                 if out:
                     self._send_all(out, deadline)
                 if op.done:

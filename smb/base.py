@@ -197,12 +197,16 @@ class SMB:
         self.is_direct_tcp = is_direct_tcp
         self.encrypt = encrypt
         self.rand = rand
-        self.framer = Framer(netbios=not is_direct_tcp)
+        self.server_ip = ""
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget all connection state (before a new connection)."""
+        self.framer = Framer(netbios=not self.is_direct_tcp)
         #: The dialect family object chosen after NEGOTIATE (None before).
         self.dialect: Any = None
         #: Set when the connection can no longer be trusted.
         self.broken: Optional[BaseException] = None
-        self.server_ip = ""
         self._out: List[Any] = []
         self._ops: Dict[int, Operation] = {}
         self._ready: Dict[int, Any] = {}
@@ -228,13 +232,17 @@ class SMB:
 
     # -- output ------------------------------------------------------------
     def queue(self, *pieces: Any) -> None:
-        """Queue one complete frame made of ``pieces`` (header first)."""
-        self._out.extend(pieces)
+        """Queue one complete frame made of ``pieces`` (framing header first)."""
+        self._out.append(pieces)
 
-    def data_to_send(self) -> List[Any]:
-        """Return and clear the list of buffers to send, in order."""
+    def frames_to_send(self) -> List[Tuple[Any, ...]]:
+        """Return and clear the queued frames, each a tuple of buffers."""
         out, self._out = self._out, []
         return out
+
+    def data_to_send(self) -> List[Any]:
+        """Return and clear the buffers to send, in order (frames flattened)."""
+        return [piece for frame in self.frames_to_send() for piece in frame]
 
     # -- message-id bookkeeping (used by the dialect objects) -----------------
     def expect(self, key: int) -> None:
