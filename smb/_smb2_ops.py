@@ -198,7 +198,9 @@ class Smb2Dialect:
         messages: List[List[Any]] = []
         for index, (command, body, tree, resp_size, data) in enumerate(items):
             data_len = len(data) if data is not None else 0
-            charge = self._charge(max(len(body) + data_len, resp_size))
+            # [MS-SMB2] 3.1.5.2: the charge follows the payload (WRITE data,
+            # READ/QUERY output), not the fixed request body.
+            charge = self._charge(max(data_len if data is not None else len(body), resp_size))
             if not self.credits.can_send(charge):
                 raise ProtocolError("server left us %d credits, %d needed" % (self.credits.available, charge))
             mid = self.credits.take(charge)
@@ -542,10 +544,10 @@ class Smb2Dialect:
             elif self.dialect == K.Dialect.SMB_3_1_1:
                 raise ProtocolError("unsigned final SESSION_SETUP response on SMB 3.1.1")
             server_requires = bool(self.server_security_mode & K.SecurityMode.SIGNING_REQUIRED)
+            # The signing key is kept even when signing is off: VALIDATE_NEGOTIATE
+            # and the 3.1.1 TREE_CONNECT are signed regardless.
             s.signing_required = (server_requires or core.sign_options == SIGN_WHEN_SUPPORTED
                                   or core.encrypt)
-            if not s.signing_required:
-                s.signing_key = s.signing_key  # kept for validate-negotiate
         s.encrypt_data = bool(setup.session_flags & K.SessionFlags.ENCRYPT_DATA)
         if core.encrypt or s.encrypt_data:
             if self.dialect < K.Dialect.SMB_3_0 or not self.cipher or s.is_guest:

@@ -66,6 +66,7 @@ class SharedDevice:
 
     @property
     def type(self) -> int:
+        """The share type: ``DISK_TREE``, ``PRINT_QUEUE``, ``COMM_DEVICE`` or ``IPC``."""
         return self._type & 0xFFFF
 
     @property
@@ -75,6 +76,7 @@ class SharedDevice:
 
     @property
     def isTemporary(self) -> bool:
+        """True for a temporary share."""
         return bool(self._type & 0x40000000)
 
     def __repr__(self) -> str:
@@ -108,10 +110,12 @@ class SharedFile:
 
     @property
     def isDirectory(self) -> bool:
+        """True for a folder."""
         return bool(self.file_attributes & C.ATTR_DIRECTORY)
 
     @property
     def isReadOnly(self) -> bool:
+        """True when the read-only attribute is set."""
         return bool(self.file_attributes & C.ATTR_READONLY)
 
     @property
@@ -248,8 +252,10 @@ class SMB:
     def expect(self, key: int) -> None:
         """Record that a response with ``key`` is due to the running operation."""
         self._outstanding[key] = self._current
+        self._abandoned.discard(key)
 
     def is_expected(self, key: int) -> bool:
+        """True while a response with ``key`` is due."""
         return key in self._outstanding
 
     # -- running operations ----------------------------------------------------
@@ -262,19 +268,49 @@ class SMB:
         return op
 
     def abandon(self, op: Operation) -> None:
-        """Forget an operation (e.g. after its deadline): late responses are dropped."""
-        for key, owner in list(self._outstanding.items()):
-            if owner is op:
-                del self._outstanding[key]
-                self._abandoned.add(key)
-                self._ready.pop(key, None)
+        """Give up on an operation (its deadline passed, or the caller stopped).
+
+        Responses still due to it are dropped when they arrive.  The generator
+        gets :class:`SMBTimeout` thrown in, so its ``finally`` clauses run; a
+        cleanup request they send (e.g. CLOSE of the open file) goes out with
+        the next operation and is answered in the background.
+        """
+        self._forget(op)
         for key in op.waiting:
             self._ops.pop(key, None)
         op.waiting = frozenset()
-        if not op.done:
-            op.done = True
-            op.error = SMBTimeout("operation abandoned")
-            op.gen.close()
+        if op.done:
+            return
+        if self.broken is not None:
+            self._kill(op, NotConnectedError("connection is broken: %s" % (self.broken,)))
+        else:
+            self._advance(op, None, SMBTimeout("operation abandoned"))
+
+    def _kill(self, op: Operation, exc: BaseException) -> None:
+        """End an operation on a dead connection: ``exc`` is thrown in until the
+        generator finishes, so cleanup code that would send requests gives up."""
+        for key in op.waiting:
+            self._ops.pop(key, None)
+        op.waiting = frozenset()
+        for _ in range(32):
+            if op.done:
+                break
+            try:
+                op.gen.throw(exc)
+            except StopIteration as stop:
+                op.done, op.result = True, stop.value
+            except BaseException as err:  # noqa: BLE001 - the operation is over either way
+                op.done, op.error = True, err
+        op.done = True
+        self._forget(op)
+
+    def _forget(self, op: Operation) -> None:
+        """Drop every response still due to ``op`` (it no longer listens)."""
+        for key, owner in list(self._outstanding.items()):
+            if owner is op and key not in op.waiting:
+                del self._outstanding[key]
+                self._abandoned.add(key)
+                self._ready.pop(key, None)
 
     def _advance(self, op: Operation, value: Any, exc: Optional[BaseException]) -> None:
         prev, self._current = self._current, op
@@ -287,9 +323,11 @@ class SMB:
                         request = op.gen.send(value)
                 except StopIteration as stop:
                     op.done, op.result = True, stop.value
+                    self._forget(op)
                     return
                 except BaseException as err:  # noqa: BLE001 - handed to the caller via outcome()
                     op.done, op.error = True, err
+                    self._forget(op)
                     if isinstance(err, ProtocolError):
                         self.mark_broken(err)
                     return
@@ -351,8 +389,13 @@ class SMB:
             self._advance(op, None, err)
 
     def mark_broken(self, err: BaseException) -> None:
+        """The connection can no longer be trusted: end every waiting operation."""
         if self.broken is None:
             self.broken = err
+        dead = NotConnectedError("connection is broken: %s" % (err,))
+        for op in {id(o): o for o in self._ops.values()}.values():
+            if op is not self._current:
+                self._kill(op, dead)
 
     # -- input ------------------------------------------------------------------
     def receive_frame(self, frame: memoryview) -> None:
