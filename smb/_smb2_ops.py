@@ -655,7 +655,8 @@ class Smb2Dialect:
         :class:`OperationFailure` naming ``what`` on the first failure, except
         for the middle requests whose indexes are in ``optional``.
         """
-        items = [(CMD.CREATE, self._create(tree, path, access, disposition, options, attributes), tree, 0, None)]
+        items: List[Tuple[int, bytes, Optional[Tree], int, Any]] = [
+            (CMD.CREATE, self._create(tree, path, access, disposition, options, attributes), tree, 0, None)]
         for command, body, resp_size in middle:
             items.append((command, body, tree, resp_size, None))
         items.append((CMD.CLOSE, CloseRequest(file_id=ANY_FILE_ID).pack(), tree, 0, None))
@@ -1055,7 +1056,8 @@ def snapshots_to_datetimes(names: Sequence[str]) -> List[datetime]:
         if not m:
             raise ProtocolError("malformed snapshot token %r" % name)
         try:
-            out.append(datetime(*(int(g) for g in m.groups())))
+            year, month, day, hour, minute, second = (int(g) for g in m.groups())
+            out.append(datetime(year, month, day, hour, minute, second))
         except ValueError as err:
             raise ProtocolError("malformed snapshot token %r" % name) from err
     return out

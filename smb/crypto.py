@@ -287,7 +287,8 @@ def aes_gmac_parts(key: BytesLike, nonce12: BytesLike, parts: "Sequence[BytesLik
 def _aead(ccm: bool, key: BytesLike, nonce: BytesLike, aad: BytesLike, length: int) -> object:
     _check_aes_key(key)
     if ccm:
-        cipher = AES.new(_bytes(key), AES.MODE_CCM, nonce=_bytes(nonce), mac_len=_TAG_SIZE,
+        # pycryptodome's stubs omit msg_len, which CCM needs to stream pieces.
+        cipher = AES.new(_bytes(key), AES.MODE_CCM, nonce=_bytes(nonce), mac_len=_TAG_SIZE,  # type: ignore[call-overload]
                          msg_len=length, assoc_len=len(aad))
     else:
         cipher = AES.new(_bytes(key), AES.MODE_GCM, nonce=_bytes(nonce), mac_len=_TAG_SIZE)

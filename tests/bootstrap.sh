@@ -14,7 +14,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 PYTHON="${PYTHON:-python3}"
 APT_PACKAGES=(samba smbclient samba-common-bin samba-vfs-modules libnss-wrapper)
-PY_MODULES="pytest hypothesis tqdm pyasn1 Crypto"
+PY_MODULES="pytest hypothesis tqdm pyasn1 Crypto sphinx mypy"
 
 say() { printf 'bootstrap: %s\n' "$*" >&2; }
 
@@ -94,15 +94,15 @@ install_python_deps() {
     if python_deps_present; then
         return 0
     fi
-    say "installing Python test dependencies: $PYTHON -m pip install -e .[test]"
+    say "installing Python test dependencies: $PYTHON -m pip install -e .[test,docs]"
     local log status=0
     log="$(mktemp)"
-    "$PYTHON" -m pip install --disable-pip-version-check -q -e ".[test]" >"$log" 2>&1 || status=$?
+    "$PYTHON" -m pip install --disable-pip-version-check -q -e ".[test,docs]" >"$log" 2>&1 || status=$?
     if [ "$status" -ne 0 ] && grep -q "externally-managed-environment" "$log"; then
         say "pip refuses to touch the system Python; retrying with --break-system-packages"
         status=0
         "$PYTHON" -m pip install --disable-pip-version-check -q --break-system-packages \
-            -e ".[test]" >"$log" 2>&1 || status=$?
+            -e ".[test,docs]" >"$log" 2>&1 || status=$?
     fi
     if [ "$status" -ne 0 ]; then
         cat "$log" >&2
