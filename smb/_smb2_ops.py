@@ -341,6 +341,8 @@ class Smb2Dialect:
             self._check_signature(header, msg, encrypted)
             interim = header.status == NtStatus.PENDING and header.flags & FLAGS.ASYNC_COMMAND
             if interim:
+                if not self.core.is_known(header.message_id):
+                    raise ProtocolError("interim response to message %d that was never sent" % header.message_id)
                 log.debug("interim response to message %d (async id 0x%X)", header.message_id, header.async_id)
             elif header.message_id == 0xFFFFFFFFFFFFFFFF and header.command == CMD.OPLOCK_BREAK:
                 log.debug("ignoring an oplock/lease break notification")

@@ -258,6 +258,11 @@ class SMB:
         """True while a response with ``key`` is due."""
         return key in self._outstanding
 
+    def is_known(self, key: int) -> bool:
+        """True when ``key`` was sent and its final response has not arrived
+        (whether or not anyone still waits for it)."""
+        return key in self._outstanding or key in self._abandoned
+
     # -- running operations ----------------------------------------------------
     def start(self, gen: OpGen, name: str = "") -> Operation:
         """Start an operation generator; returns its :class:`Operation`."""

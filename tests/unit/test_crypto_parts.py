@@ -1,0 +1,47 @@
+"""The scatter/gather crypto used on the transfer hot path equals the one-shot functions."""
+from __future__ import annotations
+
+import pytest
+
+from smb import crypto
+from smb.exceptions import ProtocolError
+
+KEY16 = bytes(range(16))
+KEY32 = bytes(range(32))
+PARTS = [b"\x01" * 64, memoryview(b"\x02" * 100000), b"", bytearray(b"\x03" * 7)]
+WHOLE = b"".join(bytes(p) for p in PARTS)
+AAD = bytes(range(32))
+
+
+def test_macs_over_parts_equal_macs_over_the_whole() -> None:
+    assert crypto.hmac_sha256_parts(KEY16, PARTS) == crypto.hmac_sha256(KEY16, WHOLE)
+    assert crypto.aes_cmac_parts(KEY16, PARTS) == crypto.aes_cmac(KEY16, WHOLE)
+    nonce = bytes(12)
+    assert crypto.aes_gmac_parts(KEY16, nonce, PARTS) == crypto.aes_gmac(KEY16, nonce, WHOLE)
+
+
+@pytest.mark.parametrize("key", [KEY16, KEY32], ids=["aes128", "aes256"])
+@pytest.mark.parametrize("ccm", [True, False], ids=["ccm", "gcm"])
+def test_aead_parts_round_trip_and_match_one_shot(key: bytes, ccm: bool) -> None:
+    nonce = bytes(range(11 if ccm else 12))
+    pieces, tag = crypto.aead_encrypt_parts(ccm, key, nonce, AAD, PARTS)
+    one_shot = crypto.aes_ccm_encrypt if ccm else crypto.aes_gcm_encrypt
+    ct, tag2 = one_shot(key, nonce, AAD, WHOLE)
+    assert b"".join(pieces) == ct and tag == tag2
+    out = bytearray(len(ct))
+    crypto.aead_decrypt_into(ccm, key, nonce, AAD, ct, tag, memoryview(out))
+    assert bytes(out) == WHOLE
+
+
+@pytest.mark.parametrize("ccm", [True, False], ids=["ccm", "gcm"])
+def test_aead_decrypt_into_rejects_tampering(ccm: bool) -> None:
+    nonce = bytes(11 if ccm else 12)
+    pieces, tag = crypto.aead_encrypt_parts(ccm, KEY16, nonce, AAD, PARTS)
+    ct = bytearray(b"".join(pieces))
+    ct[5000] ^= 1
+    with pytest.raises(ProtocolError):
+        crypto.aead_decrypt_into(ccm, KEY16, nonce, AAD, bytes(ct), tag, memoryview(bytearray(len(ct))))
+    bad_aad = bytes(31) + b"\x01"
+    with pytest.raises(ProtocolError):
+        crypto.aead_decrypt_into(ccm, KEY16, nonce, bad_aad, b"".join(pieces), tag,
+                                 memoryview(bytearray(len(ct))))
