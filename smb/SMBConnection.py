@@ -159,16 +159,19 @@ class SMBConnection(SMB):
         """NetBIOS SESSION REQUEST ([RFC 1002] 4.3.2); follows RETARGET, falls
         back to ``*SMBSERVER`` when the called name is not present."""
         from nmb import base as nb
-        called = self.remote_name or "*SMBSERVER"
+        called = first_called = self.remote_name or "*SMBSERVER"
         tried_fallback = False
         for _ in range(4):
             assert self.sock is not None
             packet = nb.build_session_request(called, self.my_name or "SMBWIRE")
             self._send_all([(packet,)], deadline)
-            header = self._recv_exact(4, deadline)
-            ptype = header[0]
-            length = int.from_bytes(header[1:4], "big") & 0x1FFFF
-            payload = self._recv_exact(length, deadline) if length else b""
+            while True:
+                header = self._recv_exact(4, deadline)
+                ptype = header[0]
+                length = int.from_bytes(header[1:4], "big") & 0x1FFFF
+                payload = self._recv_exact(length, deadline) if length else b""
+                if ptype != nb.SESSION_KEEPALIVE:
+                    break
             if ptype == nb.POSITIVE_SESSION_RESPONSE:
                 return
             if ptype == nb.NEGATIVE_SESSION_RESPONSE:
@@ -179,8 +182,9 @@ class SMBConnection(SMB):
                     self._drop_socket()
                     self.sock = self._open_socket(ip, port, family, deadline)
                     continue
-                raise NotConnectedError("NetBIOS session refused by %s:%d for called name %r: %s (0x%02X)"
-                                        % (ip, port, called, message, code))
+                names = repr(called) if called == first_called else "%r (after %r)" % (called, first_called)
+                raise NotConnectedError("NetBIOS session refused by %s:%d for called name %s: %s (0x%02X)"
+                                        % (ip, port, names, message, code))
             if ptype == nb.RETARGET_SESSION_RESPONSE:
                 new_ip, new_port = nb.parse_retarget_response(payload)
                 self.log.info("NetBIOS session retargeted to %s:%d", new_ip, new_port)
