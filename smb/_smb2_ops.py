@@ -668,7 +668,9 @@ class Smb2Dialect:
         while pending:
             mid, resp = yield WaitAny(pending)
             pending.discard(mid)
-            responses[mid] = resp
+            # A server may answer a compound in several frames; a response that
+            # must outlive the receive buffer (more frames to come) is copied.
+            responses[mid] = resp.detached() if pending else resp
         ordered = [responses[m] for m in mids]
         for index, resp in enumerate(ordered[:-1]):
             if index - 1 not in optional:
@@ -908,8 +910,11 @@ class Smb2Dialect:
                         progress(len(piece))
             else:
                 early[off] = bytes(data)
-        if early and next_write < eof:
-            raise ProtocolError("READ responses left a gap at offset %d" % next_write)
+        if early:
+            # Data past an end of file reported earlier (or a gap): the answers
+            # contradict each other, so the count would be a lie.
+            raise ProtocolError("READ responses left a gap at offset %d (data at %s past the end)"
+                                % (next_write, sorted(early)[:4]))
         return next_write - start
 
     def store(self, share: str, path: str, file_obj: Any, offset: int, truncate: bool,

@@ -1,7 +1,10 @@
-"""The pysmb-compatible SMBConnection API against a real Samba, every SMB2/3 dialect.
+"""The pysmb-compatible SMBConnection API against a real Samba, every dialect.
 
-Each test runs once per dialect (the server is forced to exactly that dialect), so a
-regression in any dialect's negotiate/sign/encrypt path shows up as that dialect's failure.
+Each test runs once per dialect: NT1 (SMB1, NT LM 0.12), the five SMB2/3 dialects (the
+server is forced to exactly that dialect), and "SMB1-forced" (a server offering NT1..SMB3_11,
+a client with ``smb.smb_structs.SUPPORT_SMB2 = False``).  A regression in any dialect's
+negotiate/sign/encrypt path shows up as that dialect's failure.  SMB1-only variants (extended
+security on and off, NTLMv1 and v2, anonymous) are at the end.
 """
 from __future__ import annotations
 
@@ -9,7 +12,6 @@ import hashlib
 import io
 import os
 import shutil
-import subprocess
 import time
 import uuid
 from datetime import datetime, timezone
@@ -17,6 +19,7 @@ from datetime import datetime, timezone
 import pytest
 
 from smb import smb_constants as C
+from smb import smb_structs
 from smb.base import SharedDevice, SharedFile
 from smb.exceptions import NotConnectedError, NotReadyError, OperationFailure
 from smb.nt_status import NtStatus
@@ -24,11 +27,16 @@ from smb.security_descriptors import SecurityDescriptor
 from smb.SMBConnection import SIGN_WHEN_SUPPORTED, SMBConnection
 
 SMB2_DIALECTS = ["SMB2_02", "SMB2_10", "SMB3_00", "SMB3_02", "SMB3_11"]
+SMB1_DIALECTS = ["NT1", "SMB1-forced"]
+DIALECTS = ["NT1"] + SMB2_DIALECTS + ["SMB1-forced"]
 DIALECT_CODES = {"SMB2_02": 0x0202, "SMB2_10": 0x0210, "SMB3_00": 0x0300, "SMB3_02": 0x0302,
                  "SMB3_11": 0x0311}
 
 
 def _server(samba_factory, dialect, **extra):
+    if dialect == "SMB1-forced":
+        # The server speaks every dialect; the client is told not to offer SMB2.
+        return samba_factory(min_protocol="NT1", max_protocol="SMB3_11", **extra)
     return samba_factory(min_protocol=dialect, max_protocol=dialect, **extra)
 
 
@@ -39,8 +47,10 @@ def _connect(srv, *, port139=False, user=None, password=None, **kwargs):
     return conn
 
 
-@pytest.fixture(params=SMB2_DIALECTS)
-def dialect(request):
+@pytest.fixture(params=DIALECTS)
+def dialect(request, monkeypatch):
+    if request.param == "SMB1-forced":
+        monkeypatch.setattr(smb_structs, "SUPPORT_SMB2", False)
     return request.param
 
 
@@ -80,8 +90,12 @@ def _roundtrip(conn, path, data):
 # ---------------------------------------------------------------- session
 
 def test_connect_negotiates_the_forced_dialect(conn, dialect):
-    assert conn.isUsingSMB2
-    assert conn.dialect.dialect == DIALECT_CODES[dialect]
+    if dialect in SMB1_DIALECTS:
+        assert not conn.isUsingSMB2
+        assert conn.dialect.dialect == "NT LM 0.12"
+    else:
+        assert conn.isUsingSMB2
+        assert conn.dialect.dialect == DIALECT_CODES[dialect]
     assert conn.echo(b"ping") == b"ping"
 
 
@@ -199,15 +213,17 @@ def test_progress_callback_and_tqdm(conn, folder):
     assert seen[-1] == len(data)
 
 
-def test_smbclient_reads_ours_and_we_read_smbclients(conn, srv, folder, tmp_path):
+def test_smbclient_reads_ours_and_we_read_smbclients(conn, srv, folder, tmp_path, dialect):
     data = os.urandom(3 * 1024 * 1024 + 5)
     conn.storeFile("data", folder + "/ours.bin", io.BytesIO(data))
     local = tmp_path / "got.bin"
-    srv.smbclient("data", 'get %s/ours.bin "%s"' % (folder, local))
+    # smbclient's own minimum is SMB2_02: tell it to speak NT1 to an NT1-only server.
+    protocol = "NT1" if dialect == "NT1" else None
+    srv.smbclient("data", 'get %s/ours.bin "%s"' % (folder, local), protocol=protocol)
     assert _sha(local.read_bytes()) == _sha(data)
     theirs = tmp_path / "theirs.bin"
     theirs.write_bytes(os.urandom(2 * 1024 * 1024 + 3))
-    srv.smbclient("data", 'put "%s" %s/theirs.bin' % (theirs, folder))
+    srv.smbclient("data", 'put "%s" %s/theirs.bin' % (theirs, folder), protocol=protocol)
     out = io.BytesIO()
     conn.retrieveFile("data", folder + "/theirs.bin", out)
     assert _sha(out.getvalue()) == _sha(theirs.read_bytes())
@@ -386,9 +402,9 @@ def test_client_side_signing_when_supported(srv):
         _roundtrip(c, "csign-%s.bin" % uuid.uuid4().hex[:8], os.urandom(100000))
 
 
-def test_port_139_session_service(srv):
+def test_port_139_session_service(srv, dialect):
     with _connect(srv, port139=True) as c:
-        assert c.isUsingSMB2
+        assert c.isUsingSMB2 == (dialect not in SMB1_DIALECTS)
         _roundtrip(c, "nb-%s.bin" % uuid.uuid4().hex[:8], os.urandom(300000))
         assert "data" in {s.name for s in c.listShares()}
 
@@ -417,3 +433,80 @@ def test_encryption_on_request(samba_factory, dialect3):
     with _connect(srv, encrypt=True) as c:
         assert c.dialect.session.encrypt_data
         _roundtrip(c, "encreq-%s.bin" % uuid.uuid4().hex[:8], os.urandom(1024 * 1024))
+
+
+# ---------------------------------------------------------------- SMB1 only
+
+@pytest.fixture
+def nt1(samba_factory):
+    return _server(samba_factory, "NT1")
+
+
+def _exercise(c, tag):
+    """A small tour that touches signing-sensitive paths: transfer, listing, pipe, metadata."""
+    name = "%s-%s.bin" % (tag, uuid.uuid4().hex[:8])
+    _roundtrip(c, name, os.urandom(3 * 1024 * 1024 + 11))
+    assert name in [f.filename for f in c.listPath("data", "/")]
+    assert {"data", "IPC$"} <= {s.name for s in c.listShares()}
+    assert c.getAttributes("data", name).file_size == 3 * 1024 * 1024 + 11
+    c.deleteFiles("data", name)
+
+
+@pytest.mark.parametrize("extended", [True, False], ids=["extsec", "no-extsec"])
+@pytest.mark.parametrize("ntlm_v2", [True, False], ids=["ntlmv2", "ntlmv1"])
+@pytest.mark.parametrize("signing", ["auto", "mandatory"])
+def test_smb1_auth_forms_and_signing(samba_factory, monkeypatch, extended, ntlm_v2, signing):
+    monkeypatch.setattr(smb_structs, "SUPPORT_EXTENDED_SECURITY", extended)
+    srv = _server(samba_factory, "NT1", signing=signing) if signing != "auto" else _server(samba_factory, "NT1")
+    with _connect(srv, use_ntlm_v2=ntlm_v2) as c:
+        assert not c.isUsingSMB2
+        assert c.dialect.extended_security == extended
+        # Samba never signs after an NT LM 0.12 (non-extended) logon, even when mandatory:
+        # the client notices (the placeholder comes back) and goes on unsigned.
+        assert c.dialect.session.signing_required == (signing == "mandatory" and extended)
+        _exercise(c, "auth")
+    bad = SMBConnection(srv.user, "wrong", "pytest-client", srv.netbios_name, is_direct_tcp=True,
+                        use_ntlm_v2=ntlm_v2)
+    assert bad.connect(srv.host, srv.port, timeout=30) is False
+
+
+@pytest.mark.parametrize("extended", [True, False], ids=["extsec", "no-extsec"])
+def test_smb1_client_side_signing_and_port_139(nt1, monkeypatch, extended):
+    monkeypatch.setattr(smb_structs, "SUPPORT_EXTENDED_SECURITY", extended)
+    with _connect(nt1, port139=True, sign_options=SIGN_WHEN_SUPPORTED) as c:
+        assert c.dialect.session.signing_required == extended  # see test_smb1_auth_forms_and_signing
+        # NetBIOS frames stay below 128 KiB: reads and writes are sized for it.
+        assert c.dialect.max_read < 0x1FF00 and c.dialect.max_write < 0x1FF00
+        _exercise(c, "nbsign")
+
+
+def test_smb1_io_sizes_and_depth(nt1):
+    with _connect(nt1) as c:
+        d = c.dialect
+        assert d.max_read == 1024 * 1024 and d.max_write == 0x1E000
+        assert d.max_mpx > 1
+    with _connect(nt1, sign_options=SIGN_WHEN_SUPPORTED) as c:
+        assert c.dialect.max_read == 0x1E000
+
+
+@pytest.mark.parametrize("extended", [True, False], ids=["extsec", "no-extsec"])
+def test_smb1_anonymous_and_guest(nt1, monkeypatch, extended):
+    monkeypatch.setattr(smb_structs, "SUPPORT_EXTENDED_SECURITY", extended)
+    anon = SMBConnection("", "", "pytest-client", nt1.netbios_name, is_direct_tcp=True)
+    assert anon.connect(nt1.host, nt1.port, timeout=30) is True
+    assert "public" in {s.name for s in anon.listShares()}
+    anon.close()
+    guest = SMBConnection("no-such-user", "", "pytest-client", nt1.netbios_name, is_direct_tcp=True)
+    assert guest.connect(nt1.host, nt1.port, timeout=30) is True
+    assert guest.dialect.session.is_guest
+    assert guest.listPath("public", "/")
+    guest.close()
+
+
+def test_smb1_snapshot_file_contents(nt1):
+    # Previous versions are readable through their @GMT token over SMB1 too.
+    with _connect(nt1) as c:
+        when = sorted(nt1.snapshot_times)[0]
+        out = io.BytesIO()
+        c.retrieveFile("snapshots", "%s/%s" % (nt1.gmt_token(when), "report.txt"), out)
+        assert out.getvalue() == nt1.snapshot_text(0)
