@@ -1478,8 +1478,10 @@ class TransactionAssembler:
         self._setup: Optional[bytes] = None
         self._total_params = 0
         self._total_data = 0
-        self._params = bytearray()
-        self._data = bytearray()
+        # Pieces as received, (displacement, bytes); the buffers are built only in result(),
+        # when complete, so a peer claiming a huge total cannot make us allocate it up front.
+        self._params: List[Tuple[int, bytes]] = []
+        self._data: List[Tuple[int, bytes]] = []
         self._param_ranges = _Ranges()
         self._data_ranges = _Ranges()
 
@@ -1506,8 +1508,6 @@ class TransactionAssembler:
             if total_p > self.max_size or total_d > self.max_size:
                 raise ProtocolError(f"transaction response larger than {self.max_size} bytes")
             self._setup = bytes(part.setup)
-            self._params = bytearray(total_p)
-            self._data = bytearray(total_d)
         else:
             if total_p > self._total_params or total_d > self._total_data:
                 raise ProtocolError("transaction total count grew between responses")
@@ -1521,7 +1521,7 @@ class TransactionAssembler:
         return self.complete
 
     @staticmethod
-    def _place(target: bytearray, ranges: _Ranges, piece: Buffer, displacement: int,
+    def _place(target: List[Tuple[int, bytes]], ranges: _Ranges, piece: Buffer, displacement: int,
                total: int, what: str) -> None:
         count = len(piece)
         if count == 0:
@@ -1530,13 +1530,21 @@ class TransactionAssembler:
             raise ProtocolError(f"transaction {what} displacement {displacement} + {count} "
                                 f"beyond total {total}")
         ranges.add(displacement, displacement + count, what)
-        target[displacement:displacement + count] = piece
+        target.append((displacement, bytes(piece)))
+
+    @staticmethod
+    def _join(pieces: List[Tuple[int, bytes]], total: int) -> bytes:
+        out = bytearray(total)
+        for displacement, piece in pieces:
+            end = min(total, displacement + len(piece))
+            out[displacement:end] = piece[:end - displacement]
+        return bytes(out)
 
     def result(self) -> TransactionResponse:
         if not self.complete:
             raise ProtocolError("transaction response incomplete")
-        return TransactionResponse(self._setup or b"", bytes(self._params[:self._total_params]),
-                                   bytes(self._data[:self._total_data]))
+        return TransactionResponse(self._setup or b"", self._join(self._params, self._total_params),
+                                   self._join(self._data, self._total_data))
 
 
 # --------------------------------------------------------------------------- TRANS2 parameters

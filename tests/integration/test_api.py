@@ -157,7 +157,8 @@ def test_store_and_retrieve_sizes(conn, folder, size_name):
 
 
 def test_large_file_sha256(conn, folder, dialect):
-    data = os.urandom(50 * 1024 * 1024 if dialect == "SMB3_11" else 12 * 1024 * 1024 + 12345)
+    big = dialect in ("SMB3_11", "NT1", "SMB2_02")
+    data = os.urandom(50 * 1024 * 1024 if big else 12 * 1024 * 1024 + 12345)
     _roundtrip(conn, folder + "/big.bin", data)
 
 
