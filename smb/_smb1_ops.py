@@ -23,6 +23,7 @@ from . import fscc
 from . import smb2_constants as K
 from . import smb_constants as C
 from . import smb_structs as S
+from ._pipeline import ReadPlan
 from .base import SIGN_WHEN_SUPPORTED, SharedDevice, SharedFile, WaitAny, matches_search
 from .exceptions import NotReadyError, OperationFailure, ProtocolError, UnsupportedFeature
 from .nt_status import LOGON_FAILURES, NtStatus, status_name
@@ -652,56 +653,23 @@ class Smb1Dialect:
 
     def _read_range(self, tree: Tree, fid: int, start: int, end: int, file_obj: Any,
                     progress: Optional[Callable[[int], None]]):
-        chunk = self.max_read
-        depth = self._depth(chunk)
+        plan = ReadPlan(file_obj, start, end, self.max_read, progress)
+        depth = self._depth(self.max_read)
         inflight: Dict[int, Tuple[int, int]] = {}  # mid -> (offset, length)
-        early: Dict[int, bytes] = {}
-        retry: List[Tuple[int, int]] = []
-        next_send = next_write = start
-        eof = end
-        while next_write < eof:
-            while (retry or next_send < eof) and len(inflight) < depth:
-                if retry:
-                    off, length = retry.pop()
-                else:
-                    off, length = next_send, min(chunk, eof - next_send)
-                    next_send += length
-                if off >= eof:
-                    continue
+        while not plan.done:
+            while plan.wants_more and len(inflight) < depth:
+                off, length = plan.next_range()
                 inflight[self.send(S.ReadAndXRequest(fid=fid, offset=off, max_count=length), tree.tid)] = (off, length)
             if not inflight:
                 break
             mid, resp = yield WaitAny(inflight)
             off, length = inflight.pop(mid)
             if resp.status == NtStatus.END_OF_FILE:
-                eof = min(eof, off)
+                plan.end_of_file(off)
                 continue
             self.check(resp, "READ")
-            data = resp.parse(S.ReadAndXResponse).data
-            got = len(data)
-            if got > length:
-                raise ProtocolError("server returned %d bytes for a %d-byte READ" % (got, length))
-            if got == 0:
-                eof = min(eof, off)
-                continue
-            if got < length:
-                retry.append((off + got, length - got))
-            if off == next_write:
-                file_obj.write(data)
-                next_write += got
-                if progress:
-                    progress(got)
-                while next_write in early:
-                    piece = early.pop(next_write)
-                    file_obj.write(piece)
-                    next_write += len(piece)
-                    if progress:
-                        progress(len(piece))
-            else:
-                early[off] = bytes(data)
-        if early and next_write < eof:
-            raise ProtocolError("READ responses left a gap at offset %d" % next_write)
-        return next_write - start
+            plan.received(off, length, resp.parse(S.ReadAndXResponse).data)
+        return plan.finish()
 
     def store(self, share: str, path: str, file_obj: Any, offset: int, truncate: bool,
               progress: Optional[Callable[[int], None]]):

@@ -20,6 +20,7 @@ from . import crypto
 from . import smb2_constants as K
 from . import smb_constants as C
 from ._credits import CreditWindow
+from ._pipeline import ReadPlan
 from .base import SIGN_NEVER, SIGN_WHEN_SUPPORTED, SharedDevice, SharedFile, WaitAny, matches_search
 from .exceptions import NotReadyError, OperationFailure, ProtocolError, UnsupportedFeature
 from .nt_status import LOGON_FAILURES, NtStatus, status_name
@@ -172,8 +173,10 @@ class Smb2Dialect:
         if not s.signing_key or command == CMD.NEGOTIATE:
             return False
         # [MS-SMB2] 3.2.4.1.1: 3.1.1 always signs TREE_CONNECT (it replaces
-        # VALIDATE_NEGOTIATE as the downgrade check).
-        return s.signing_required or (command == CMD.TREE_CONNECT and self.dialect == K.Dialect.SMB_3_1_1)
+        # VALIDATE_NEGOTIATE as the downgrade check).  3.0.x signs it too: if a
+        # man in the middle cleared SIGNING_REQUIRED, the server would refuse an
+        # unsigned TREE_CONNECT before VALIDATE_NEGOTIATE could expose him.
+        return s.signing_required or (command == CMD.TREE_CONNECT and self.dialect >= K.Dialect.SMB_3_0)
 
     def _encrypting(self, tree: Optional[Tree]) -> bool:
         s = self.session
@@ -858,64 +861,32 @@ class Smb2Dialect:
 
     def _read_range(self, tree: Tree, fid: bytes, start: int, end: int, file_obj: Any,
                     progress: Optional[Callable[[int], None]]):
-        chunk = self.max_read
-        depth_bytes = max(4 * chunk, 16 * 1024 * 1024)
+        plan = ReadPlan(file_obj, start, end, self.max_read, progress)
+        depth_bytes = max(4 * self.max_read, 16 * 1024 * 1024)
         inflight: Dict[int, Tuple[int, int]] = {}  # mid -> (offset, length)
-        early: Dict[int, bytes] = {}
-        next_send = start
-        next_write = start
-        retry: List[Tuple[int, int]] = []
-        eof = end
-        while next_write < eof:
-            while (retry or next_send < eof) and sum(l for _, l in inflight.values()) < depth_bytes:
-                off, length = retry.pop() if retry else (next_send, min(chunk, eof - next_send))
-                charge = self._charge(length)
-                if not self.credits.can_send(charge):
+        in_flight_bytes = 0
+        while not plan.done:
+            while plan.wants_more and in_flight_bytes < depth_bytes:
+                off, length = plan.next_range()
+                if not self.credits.can_send(self._charge(length)):
                     if not inflight:
                         raise ProtocolError("server granted no credits for READ")
-                    retry.append((off, length))
+                    plan.put_back(off, length)
                     break
-                if off == next_send:
-                    next_send += length
                 req = ReadRequest(file_id=fid, offset=off, length=length)
                 inflight[self.send(CMD.READ, req.pack(), tree, length)] = (off, length)
+                in_flight_bytes += length
             if not inflight:
                 break
             mid, resp = yield WaitAny(inflight)
             off, length = inflight.pop(mid)
-            status = resp.header.status
-            if status == NtStatus.END_OF_FILE:
-                eof = min(eof, off)
+            in_flight_bytes -= length
+            if resp.header.status == NtStatus.END_OF_FILE:
+                plan.end_of_file(off)
                 continue
             self.check(resp, "READ")
-            data = ReadResponse.unpack_from(resp.buf, HEADER_SIZE).data
-            got = len(data)
-            if got > length:
-                raise ProtocolError("server returned %d bytes for a %d-byte READ" % (got, length))
-            if got == 0:
-                eof = min(eof, off)
-                continue
-            if got < length:
-                retry.append((off + got, length - got))
-            if off == next_write:
-                file_obj.write(data)
-                next_write += got
-                if progress:
-                    progress(got)
-                while next_write in early:
-                    piece = early.pop(next_write)
-                    file_obj.write(piece)
-                    next_write += len(piece)
-                    if progress:
-                        progress(len(piece))
-            else:
-                early[off] = bytes(data)
-        if early:
-            # Data past an end of file reported earlier (or a gap): the answers
-            # contradict each other, so the count would be a lie.
-            raise ProtocolError("READ responses left a gap at offset %d (data at %s past the end)"
-                                % (next_write, sorted(early)[:4]))
-        return next_write - start
+            plan.received(off, length, ReadResponse.unpack_from(resp.buf, HEADER_SIZE).data)
+        return plan.finish()
 
     def store(self, share: str, path: str, file_obj: Any, offset: int, truncate: bool,
               progress: Optional[Callable[[int], None]]):
