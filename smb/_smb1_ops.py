@@ -23,6 +23,7 @@ from . import fscc
 from . import smb2_constants as K
 from . import smb_constants as C
 from . import smb_structs as S
+from ._common_ops import CommonOps
 from ._pipeline import ReadPlan
 from .base import SIGN_WHEN_SUPPORTED, SharedDevice, SharedFile, WaitAny, matches_search
 from .exceptions import NotReadyError, OperationFailure, ProtocolError, UnsupportedFeature
@@ -128,7 +129,7 @@ def _smb_path(path: str) -> str:
     return "\\" + path
 
 
-class Smb1Dialect:
+class Smb1Dialect(CommonOps):
     """NT LM 0.12 for the core: session, signing, message plumbing, operations."""
 
     is_smb2 = False
@@ -734,43 +735,9 @@ class Smb1Dialect:
         for i, (_, what) in enumerate(pending):
             self.check(results[i], what)
 
-    def delete_files(self, share: str, pattern_path: str, delete_matching_folders: bool):
-        folder, _, pattern = pattern_path.rpartition("\\")
-        entries = yield from self.list_path(share, folder, 0xFFFFFFFF | C.SMB_FILE_ATTRIBUTE_INCL_NORMAL,
-                                            pattern or "*")
-        entries = [e for e in entries if e.filename not in (".", "..")]
-        if not entries:
-            raise OperationFailure("delete '%s' on '%s' failed: %s" % (pattern_path, share,
-                                                                 status_name(NtStatus.NO_SUCH_FILE)),
-                                   [], NtStatus.NO_SUCH_FILE)
-        tree = yield from self.tree(share)
-        files = []
-        for e in entries:
-            full = folder + "\\" + e.filename if folder else e.filename
-            if e.isDirectory:
-                if delete_matching_folders:
-                    yield from self._delete_tree(share, tree, full)
-            else:
-                files.append(full)
-        yield from self._delete_paths(tree, files)
-
     def _delete_paths(self, tree: Tree, paths: Sequence[str]):
         yield from self._run_all([(S.DeleteRequest(file_name=_smb_path(p), search_attributes=_SEARCH_FILES),
                                    "delete '%s' on '%s'" % (p, tree.name)) for p in paths], tree.tid)
-
-    def _delete_tree(self, share: str, tree: Tree, path: str):
-        children = yield from self.list_path(share, path, 0xFFFFFFFF | C.SMB_FILE_ATTRIBUTE_INCL_NORMAL, "*")
-        files = []
-        for child in children:
-            if child.filename in (".", ".."):
-                continue
-            full = path + "\\" + child.filename
-            if child.isDirectory:
-                yield from self._delete_tree(share, tree, full)
-            else:
-                files.append(full)
-        yield from self._delete_paths(tree, files)
-        yield from self.delete_directory(share, path)
 
     def create_directory(self, share: str, path: str):
         tree = yield from self.tree(share)

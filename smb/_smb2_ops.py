@@ -19,6 +19,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 from . import crypto
 from . import smb2_constants as K
 from . import smb_constants as C
+from ._common_ops import CommonOps
 from ._credits import CreditWindow
 from ._pipeline import ReadPlan
 from .base import SIGN_NEVER, SIGN_WHEN_SUPPORTED, SharedDevice, SharedFile, WaitAny, matches_search
@@ -120,7 +121,7 @@ class Tree:
         self.encrypt = encrypt
 
 
-class Smb2Dialect:
+class Smb2Dialect(CommonOps):
     """SMB2/3 for the core: negotiate, session, message plumbing, operations."""
 
     is_smb2 = True
@@ -950,35 +951,38 @@ class Smb2Dialect:
                                  options, [(CMD.SET_INFO, body, 0)],
                                  "deleteDirectory" if directory else "delete")
 
-    def delete_files(self, share: str, pattern_path: str, delete_matching_folders: bool):
-        folder, _, pattern = pattern_path.rpartition("\\")
-        entries = yield from self.list_path(share, folder, 0xFFFFFFFF | C.SMB_FILE_ATTRIBUTE_INCL_NORMAL,
-                                            pattern or "*")
-        entries = [e for e in entries if e.filename not in (".", "..")]
-        if not entries:
-            raise OperationFailure("delete '%s' on '%s' failed: %s" % (pattern_path, share,
-                                                                 status_name(NtStatus.NO_SUCH_FILE)),
-                                   [], NtStatus.NO_SUCH_FILE)
-        tree = yield from self.tree(share)
-        for e in entries:
-            full = folder + "\\" + e.filename if folder else e.filename
-            if e.isDirectory:
-                if delete_matching_folders:
-                    yield from self._delete_tree(share, tree, full)
-            else:
-                yield from self._delete_one(tree, full, False)
-
-    def _delete_tree(self, share: str, tree: Tree, path: str):
-        children = yield from self.list_path(share, path, 0xFFFFFFFF | C.SMB_FILE_ATTRIBUTE_INCL_NORMAL, "*")
-        for child in children:
-            if child.filename in (".", ".."):
-                continue
-            full = path + "\\" + child.filename
-            if child.isDirectory:
-                yield from self._delete_tree(share, tree, full)
-            else:
-                yield from self._delete_one(tree, full, False)
-        yield from self._delete_one(tree, path, True)
+    def _delete_paths(self, tree: Tree, paths: Sequence[str]):
+        """Delete files, several CREATE+SET_INFO+CLOSE compounds in flight at once;
+        the first failure (in path order) is raised after all have answered."""
+        disp = fscc.FileDispositionInformation(delete_pending=True).pack()
+        body = SetInfoRequest(info_type=K.InfoType.FILE, file_info_class=K.FileInfoClass.FileDispositionInformation,
+                              file_id=ANY_FILE_ID, buffer=disp).pack()
+        access = C.DELETE | C.FILE_READ_ATTRIBUTES | C.SYNCHRONIZE
+        pending: Dict[int, int] = {}       # mid -> index in paths
+        waiting: Dict[int, int] = {}       # index -> responses still due
+        failures: Dict[int, Smb2Response] = {}
+        index = 0
+        while index < len(paths) or pending:
+            while index < len(paths) and len(waiting) < 32 and self.credits.can_send(3):
+                items = [(CMD.CREATE, self._create(tree, paths[index], access, C.FILE_OPEN,
+                                                   C.FILE_NON_DIRECTORY_FILE), tree, 0, None),
+                         (CMD.SET_INFO, body, tree, 0, None),
+                         (CMD.CLOSE, CloseRequest(file_id=ANY_FILE_ID).pack(), tree, 0, None)]
+                for mid in self.send_compound(items, related=True):
+                    pending[mid] = index
+                waiting[index] = 3
+                index += 1
+            if not pending:
+                raise ProtocolError("server granted no credits for DELETE")
+            mid, resp = yield WaitAny(pending)
+            at = pending.pop(mid)
+            if resp.header.status != NtStatus.SUCCESS and at not in failures and resp.command != CMD.CLOSE:
+                failures[at] = resp.detached()
+            waiting[at] -= 1
+            if not waiting[at]:
+                del waiting[at]
+        for at in sorted(failures):
+            self.check(failures[at], "delete '%s' on '%s'" % (paths[at], tree.name))
 
     def create_directory(self, share: str, path: str):
         tree = yield from self.tree(share)
