@@ -745,28 +745,32 @@ class Smb2Dialect(CommonOps):
         tree = yield from self.tree(share)
         what = "list '%s' on '%s'" % (path, share)
         size = self.max_transact
-        first = self._query_dir_request(ANY_FILE_ID, pattern, True, size)
-        again = self._query_dir_request(ANY_FILE_ID, pattern, False, size)
-        responses = yield from self.compound(tree, path, DIR_ACCESS, C.FILE_OPEN, C.FILE_DIRECTORY_FILE,
-                                             [(CMD.QUERY_DIRECTORY, first, size),
-                                              (CMD.QUERY_DIRECTORY, again, size)], "list", optional=(0, 1))
         done_statuses = (NtStatus.NO_MORE_FILES, NtStatus.NO_SUCH_FILE)
-        if responses[1].header.status in done_statuses:
-            return []
-        self.check(responses[1], what)
-        if responses[2].header.status in done_statuses:
-            return self._directory_entries(responses[1], search)
-        self.check(responses[2], what, (NtStatus.SUCCESS,))
-        # More than two buffers' worth: list again, looping on one open.
+        if self.credits.can_send(2 + 2 * self._charge(size)):
+            first = self._query_dir_request(ANY_FILE_ID, pattern, True, size)
+            again = self._query_dir_request(ANY_FILE_ID, pattern, False, size)
+            responses = yield from self.compound(tree, path, DIR_ACCESS, C.FILE_OPEN, C.FILE_DIRECTORY_FILE,
+                                                 [(CMD.QUERY_DIRECTORY, first, size),
+                                                  (CMD.QUERY_DIRECTORY, again, size)], "list", optional=(0, 1))
+            if responses[1].header.status in done_statuses:
+                return []
+            self.check(responses[1], what)
+            if responses[2].header.status in done_statuses:
+                return self._directory_entries(responses[1], search)
+            self.check(responses[2], what, (NtStatus.SUCCESS,))
+        # More than two buffers' worth (or too few credits for the compound):
+        # list with a QUERY loop on one open.
         opened = yield from self.open(tree, path, DIR_ACCESS, C.FILE_OPEN, C.FILE_DIRECTORY_FILE, "list")
         fid = opened.file_id
         results: List[SharedFile] = []
         try:
             restart = True
             while True:
-                req = self._query_dir_request(fid, pattern, restart, size)
+                # A stingy server's credits bound the buffer we may ask for.
+                room = min(size, max(1, self.credits.available) * 65536)
+                req = self._query_dir_request(fid, pattern, restart, room)
                 restart = False
-                resp = yield from self.call(CMD.QUERY_DIRECTORY, req, tree, size)
+                resp = yield from self.call(CMD.QUERY_DIRECTORY, req, tree, room)
                 if resp.header.status in done_statuses:
                     break
                 self.check(resp, what)
