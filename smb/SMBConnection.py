@@ -98,7 +98,7 @@ class SMBConnection(SMB):
                          is_direct_tcp, encrypt)
         self.sock: Optional[socket.socket] = None
         self._reader = _FrameReader()
-        self._lock_owner: Optional[int] = None
+        self._timed_out = False
 
     # ------------------------------------------------------------------ context manager
     def __enter__(self) -> "SMBConnection":
@@ -202,7 +202,8 @@ class SMBConnection(SMB):
             return
         if self.broken is None and self.dialect is not None and self.has_authenticated:
             try:
-                self._run(self.dialect.logoff(), 5, "logoff")
+                # After a timeout the server may be stalled: do not wait long for it.
+                self._run(self.dialect.logoff(), 1 if self._timed_out else 5, "logoff")
             except Exception as err:  # noqa: BLE001 - closing must not fail
                 self.log.debug("logoff failed while closing: %s", err)
         self._drop_socket()
@@ -289,6 +290,7 @@ class SMBConnection(SMB):
             gen.close()
             raise NotConnectedError("connection is broken (%s); reconnect" % (self.broken,))
         deadline = time.monotonic() + max(0.0, timeout)
+        self._timed_out = False
         op = self.start(gen, name)
         try:
             while True:
@@ -299,6 +301,7 @@ class SMBConnection(SMB):
                     break
                 self._read_and_dispatch(deadline)
         except SMBTimeout:
+            self._timed_out = True
             self.abandon(op)
             raise
         except (NotConnectedError, ProtocolError) as err:
