@@ -1,0 +1,1 @@
+"""Fuzzing support: seed corpus (``seeds/``), the seed capture helper and the atheris harness."""
