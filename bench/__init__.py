@@ -1,0 +1,1 @@
+"""Benchmarks for smbwire against a throwaway Samba, side by side with ``smbclient``."""
