@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Any, Callable, Dict, FrozenSet, Generator, Iterable, List, Optional, Tuple, Union
+from typing import Any, Callable, Collection, Container, Dict, Generator, List, Optional, Tuple, Union
 
 from . import smb_constants as C
 from ._framing import Framer
@@ -141,12 +141,17 @@ def matches_search(file_attributes: int, search: int) -> bool:
 
 
 class WaitAny:
-    """Yielded by an operation to wait for the first of several responses."""
+    """Yielded by an operation to wait for the first of several responses.
+
+    ``keys`` is kept by reference (not copied): an operation with hundreds of
+    requests in flight passes its own dict of them, so waiting costs O(1).
+    The operation must not change it until it is resumed.
+    """
 
     __slots__ = ("keys",)
 
-    def __init__(self, keys: Iterable[int]) -> None:
-        self.keys: FrozenSet[int] = frozenset(keys)
+    def __init__(self, keys: Collection[int]) -> None:
+        self.keys = keys
 
 
 OpGen = Generator[Union[int, WaitAny], Any, Any]
@@ -160,7 +165,8 @@ class Operation:
     def __init__(self, gen: OpGen, name: str) -> None:
         self.gen = gen
         self.name = name
-        self.waiting: FrozenSet[int] = frozenset()
+        #: The keys the operation waits for (None when it is not waiting).
+        self.waiting: Optional[Container[int]] = None
         self.any_wait = False
         self.done = False
         self.result: Any = None
@@ -212,8 +218,8 @@ class SMB:
         #: Set when the connection can no longer be trusted.
         self.broken: Optional[BaseException] = None
         self._out: List[Any] = []
-        self._ops: Dict[int, Operation] = {}
-        self._ready: Dict[int, Any] = {}
+        #: Responses that arrived before their operation waited for them: key -> (owner, response).
+        self._ready: Dict[int, Tuple[Optional[Operation], Any]] = {}
         self._outstanding: Dict[int, Optional[Operation]] = {}
         self._abandoned: set = set()
         self._current: Optional[Operation] = None
@@ -280,10 +286,8 @@ class SMB:
         cleanup request they send (e.g. CLOSE of the open file) goes out with
         the next operation and is answered in the background.
         """
+        op.waiting = None
         self._forget(op)
-        for key in op.waiting:
-            self._ops.pop(key, None)
-        op.waiting = frozenset()
         if op.done:
             return
         if self.broken is not None:
@@ -294,9 +298,7 @@ class SMB:
     def _kill(self, op: Operation, exc: BaseException) -> None:
         """End an operation on a dead connection: ``exc`` is thrown in until the
         generator finishes, so cleanup code that would send requests gives up."""
-        for key in op.waiting:
-            self._ops.pop(key, None)
-        op.waiting = frozenset()
+        op.waiting = None
         for _ in range(32):
             if op.done:
                 break
@@ -310,12 +312,15 @@ class SMB:
         self._forget(op)
 
     def _forget(self, op: Operation) -> None:
-        """Drop every response still due to ``op`` (it no longer listens)."""
+        """Drop every response due to ``op`` that it is not waiting for now."""
+        waiting = op.waiting or ()
         for key, owner in list(self._outstanding.items()):
-            if owner is op and key not in op.waiting:
+            if owner is op and key not in waiting:
                 del self._outstanding[key]
                 self._abandoned.add(key)
-                self._ready.pop(key, None)
+        for key, (owner, _) in list(self._ready.items()):
+            if owner is op:
+                del self._ready[key]
 
     def _advance(self, op: Operation, value: Any, exc: Optional[BaseException]) -> None:
         prev, self._current = self._current, op
@@ -339,58 +344,59 @@ class SMB:
                 exc = None
                 if isinstance(request, WaitAny):
                     keys = request.keys
-                    for key in keys:
-                        if key in self._ready:
-                            value = (key, self._ready.pop(key))
-                            break
-                    else:
-                        self._wait(op, keys, True)
-                        return
-                else:
-                    if request in self._ready:
-                        value = self._ready.pop(request)
+                    if not keys:
+                        raise ValueError("operation %s waits for nothing" % op.name)
+                    ready = self._ready
+                    hit = next((key for key in ready if key in keys), None) if ready else None
+                    if hit is not None:
+                        value = (hit, ready.pop(hit)[1])
                         continue
-                    self._wait(op, frozenset((request,)), False)
+                    op.waiting, op.any_wait = keys, True
                     return
+                if request in self._ready:
+                    value = self._ready.pop(request)[1]
+                    continue
+                if request not in self._outstanding:
+                    raise ProtocolError("operation %s waits for message %d that was never sent"
+                                        % (op.name, request))
+                op.waiting, op.any_wait = (request,), False
+                return
         finally:
             self._current = prev
-
-    def _wait(self, op: Operation, keys: FrozenSet[int], any_wait: bool) -> None:
-        for key in keys:
-            if key not in self._outstanding:
-                raise ProtocolError("operation %s waits for message %d that was never sent" % (op.name, key))
-            self._ops[key] = op
-        op.waiting = keys
-        op.any_wait = any_wait
 
     def deliver(self, key: int, response: Any, copy: Callable[[Any], Any]) -> None:
         """Hand the response for ``key`` to whoever waits for it.
 
         ``copy`` makes a response independent of the receive buffer; it is
-        used only when nobody waits yet (the buffer will be reused).
+        used only when its operation does not wait for it yet (the buffer will
+        be reused).
         """
-        if key not in self._outstanding:
+        try:
+            owner = self._outstanding.pop(key)
+        except KeyError:
             if key in self._abandoned:
                 self._abandoned.discard(key)
                 log.debug("dropping late response to abandoned message %d", key)
                 return
-            raise ProtocolError("response to message %d that was never sent (or already answered)" % key)
-        del self._outstanding[key]
-        op = self._ops.pop(key, None)
-        if op is None:
-            self._ready[key] = copy(response)
-            return
-        for other in op.waiting:
-            self._ops.pop(other, None)
-        op.waiting = frozenset()
-        self._advance(op, (key, response) if op.any_wait else response, None)
+            raise ProtocolError("response to message %d that was never sent (or already answered)"
+                                % key) from None
+        if owner is not None and owner.waiting is not None and key in owner.waiting:
+            owner.waiting = None
+            self._advance(owner, (key, response) if owner.any_wait else response, None)
+        else:
+            self._ready[key] = (owner, copy(response))
+
+    def _waiting_ops(self) -> List[Operation]:
+        seen: Dict[int, Operation] = {}
+        for owner in self._outstanding.values():
+            if owner is not None and owner.waiting is not None and not owner.done:
+                seen[id(owner)] = owner
+        return list(seen.values())
 
     def fail_all(self, err: BaseException) -> None:
         """Throw ``err`` into every waiting operation (the connection died)."""
-        ops = {id(op): op for op in self._ops.values()}
-        self._ops.clear()
-        for op in ops.values():
-            op.waiting = frozenset()
+        for op in self._waiting_ops():
+            op.waiting = None
             self._advance(op, None, err)
 
     def mark_broken(self, err: BaseException) -> None:
@@ -398,7 +404,7 @@ class SMB:
         if self.broken is None:
             self.broken = err
         dead = NotConnectedError("connection is broken: %s" % (err,))
-        for op in {id(o): o for o in self._ops.values()}.values():
+        for op in self._waiting_ops():
             if op is not self._current:
                 self._kill(op, dead)
 
