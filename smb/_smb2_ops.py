@@ -50,6 +50,8 @@ CIPHERS = (K.Cipher.AES_128_GCM, K.Cipher.AES_128_CCM, K.Cipher.AES_256_GCM, K.C
 SIGNING_ALGORITHMS = (K.SigningAlgorithm.AES_GMAC, K.SigningAlgorithm.AES_CMAC)
 #: Upper bound for one READ/WRITE, whatever the server offers.
 MAX_IO = 8 * 1024 * 1024
+#: Files up to this size move in one compounded round trip (CREATE+READ/WRITE+CLOSE).
+SMALL_IO = 1024 * 1024
 #: Upper bound for a QUERY_DIRECTORY/QUERY_INFO/IOCTL output buffer.
 MAX_TRANSACT = 1024 * 1024
 _SIG = slice(48, 64)
@@ -851,10 +853,41 @@ class Smb2Dialect(CommonOps):
 
     def retrieve(self, share: str, path: str, file_obj: Any, offset: int, max_length: int,
                  progress: Optional[Callable[[int], None]]):
-        """Pipelined READs straight into ``file_obj`` (data written in order)."""
+        """READs straight into ``file_obj`` (data written in order).
+
+        A small file costs one round trip: CREATE + READ + CLOSE compounded.
+        When that first READ did not reach the end, the file is opened again
+        and the rest is read with pipelined READs.
+        """
         tree = yield from self.tree(share)
-        opened = yield from self.open(tree, path, C.FILE_READ_DATA | C.FILE_READ_ATTRIBUTES | C.SYNCHRONIZE,
-                                      C.FILE_OPEN, C.FILE_NON_DIRECTORY_FILE, "retrieve")
+        access = C.FILE_READ_DATA | C.FILE_READ_ATTRIBUTES | C.SYNCHRONIZE
+        first = min(self.max_read, SMALL_IO) if max_length < 0 else min(self.max_read, SMALL_IO, max_length)
+        if first > 0 and self.credits.can_send(2 + self._charge(first)):
+            read = ReadRequest(file_id=ANY_FILE_ID, offset=offset, length=first).pack()
+            responses = yield from self.compound(tree, path, access, C.FILE_OPEN, C.FILE_NON_DIRECTORY_FILE,
+                                                 [(CMD.READ, read, first)], "retrieve", optional=(0,))
+            created = CreateResponse.unpack_from(responses[0].buf, HEADER_SIZE)
+            end = created.end_of_file if max_length < 0 else min(created.end_of_file, offset + max_length)
+            if responses[1].header.status == NtStatus.END_OF_FILE:
+                data: Any = b""
+            else:
+                self.check(responses[1], "READ")
+                data = ReadResponse.unpack_from(responses[1].buf, HEADER_SIZE).data
+            if len(data) > first:
+                raise ProtocolError("server returned %d bytes for a %d-byte READ" % (len(data), first))
+            if len(data):
+                file_obj.write(data)
+                if progress:
+                    progress(len(data))
+            if not len(data) or offset + len(data) >= end:
+                return created.file_attributes, len(data)
+            offset += len(data)
+            done = len(data)
+            if max_length >= 0:
+                max_length -= done
+        else:
+            done = 0
+        opened = yield from self.open(tree, path, access, C.FILE_OPEN, C.FILE_NON_DIRECTORY_FILE, "retrieve")
         fid = opened.file_id
         try:
             size = opened.end_of_file
@@ -862,7 +895,7 @@ class Smb2Dialect(CommonOps):
             total = yield from self._read_range(tree, fid, offset, end, file_obj, progress)
         finally:
             yield from self.close_file(tree, fid)
-        return opened.file_attributes, total
+        return opened.file_attributes, done + total
 
     def _read_range(self, tree: Tree, fid: bytes, start: int, end: int, file_obj: Any,
                     progress: Optional[Callable[[int], None]]):
@@ -895,14 +928,33 @@ class Smb2Dialect(CommonOps):
 
     def store(self, share: str, path: str, file_obj: Any, offset: int, truncate: bool,
               progress: Optional[Callable[[int], None]]):
-        """Pipelined WRITEs from ``file_obj``; returns the end offset."""
+        """WRITEs from ``file_obj``; returns the end offset.
+
+        Data that fits one small WRITE costs one round trip (CREATE + WRITE +
+        CLOSE compounded); anything bigger is written with pipelined WRITEs.
+        """
         tree = yield from self.tree(share)
         disposition = C.FILE_OVERWRITE_IF if truncate else C.FILE_OPEN_IF
         access = C.FILE_WRITE_DATA | C.FILE_READ_ATTRIBUTES | C.FILE_WRITE_ATTRIBUTES | C.SYNCHRONIZE
+        limit = min(self.max_write, SMALL_IO)
+        head = _read_up_to(file_obj, limit)
+        if len(head) < limit and self.credits.can_send(2 + self._charge(len(head))):
+            middle = []
+            if head:
+                middle.append((CMD.WRITE, WriteRequest(file_id=ANY_FILE_ID, offset=offset, data=head).pack(), 0))
+            responses = yield from self.compound(tree, path, access, disposition, C.FILE_NON_DIRECTORY_FILE,
+                                                 middle, "store")
+            if head:
+                count = WriteResponse.unpack_from(responses[1].buf, HEADER_SIZE).count
+                if count != len(head):
+                    raise ProtocolError("server wrote %d bytes of a %d-byte WRITE" % (count, len(head)))
+                if progress:
+                    progress(count)
+            return offset + len(head)
         opened = yield from self.open(tree, path, access, disposition, C.FILE_NON_DIRECTORY_FILE, "store")
         fid = opened.file_id
         try:
-            end = yield from self._write_stream(tree, fid, offset, file_obj, progress)
+            end = yield from self._write_stream(tree, fid, offset, _Prefixed(head, file_obj), progress)
         finally:
             yield from self.close_file(tree, fid)
         return end
@@ -1015,6 +1067,35 @@ class Smb2Dialect(CommonOps):
                               file_id=ANY_FILE_ID, buffer=info).pack()
         yield from self.compound(tree, path, C.FILE_WRITE_ATTRIBUTES | C.FILE_READ_ATTRIBUTES | C.SYNCHRONIZE,
                                  C.FILE_OPEN, 0, [(CMD.SET_INFO, body, 0)], what)
+
+
+def _read_up_to(file_obj: Any, limit: int) -> bytes:
+    """Read until ``limit`` bytes or end of file (``read`` may return less)."""
+    pieces = []
+    got = 0
+    while got < limit:
+        piece = file_obj.read(limit - got)
+        if not piece:
+            break
+        pieces.append(piece)
+        got += len(piece)
+    return pieces[0] if len(pieces) == 1 else b"".join(pieces)
+
+
+class _Prefixed:
+    """A reader that returns ``head`` first, then reads from ``file_obj``."""
+
+    def __init__(self, head: bytes, file_obj: Any) -> None:
+        self.head = head
+        self.file_obj = file_obj
+
+    def read(self, size: int) -> bytes:
+        if self.head:
+            head, self.head = self.head, b""
+            if len(head) > size:
+                head, self.head = head[:size], head[size:]
+            return head
+        return self.file_obj.read(size)
 
 
 def _replace(obj: Any, **changes: Any) -> Any:

@@ -239,13 +239,23 @@ class Conn:
                     self.send(self._smb1_negotiate())
                     continue
                 offset = 0
+                chain_status = 0
                 while True:
                     next_command = struct.unpack_from("<I", frame, offset + 20)[0]
                     end = offset + next_command if next_command else len(frame)
                     req = Request(frame[offset:end])
                     self.requests.append(req)
-                    handler = self.server.script.get(req.command)
-                    outputs = handler(self, req) if handler is not None else self.server.default(self, req)
+                    related = offset > 0 and req.flags & 0x04
+                    if related and chain_status:
+                        # [MS-SMB2] 3.3.5.2.7.2: related requests fail as the chain failed.
+                        outputs = [self.error(req, chain_status)]
+                    else:
+                        handler = self.server.script.get(req.command)
+                        outputs = handler(self, req) if handler is not None else self.server.default(self, req)
+                        if req.command == CREATE:
+                            statuses = [struct.unpack_from("<I", bytes(o), 8)[0] for o in outputs or ()
+                                        if isinstance(o, (bytes, bytearray)) and len(o) >= 12]
+                            chain_status = statuses[-1] if statuses and statuses[-1] & 0xC0000000 else 0
                     for item in outputs or ():
                         self.send(item)
                     if not next_command or self.closed:

@@ -147,10 +147,14 @@ def test_list_shares(conn):
 
 # ---------------------------------------------------------------- transfers
 
-@pytest.mark.parametrize("size_name", ["0", "1", "maxread-1", "maxread", "maxread+1"])
+@pytest.mark.parametrize("size_name", ["0", "1", "maxread-1", "maxread", "maxread+1",
+                                       "small-1", "small", "small+1"])
 def test_store_and_retrieve_sizes(conn, folder, size_name):
+    """Around the read size and around the one-round-trip compound limit (SMB2)."""
+    from smb._smb2_ops import SMALL_IO
     max_read = conn.dialect.max_read
-    size = {"0": 0, "1": 1, "maxread-1": max_read - 1, "maxread": max_read, "maxread+1": max_read + 1}[size_name]
+    size = {"0": 0, "1": 1, "maxread-1": max_read - 1, "maxread": max_read, "maxread+1": max_read + 1,
+            "small-1": SMALL_IO - 1, "small": SMALL_IO, "small+1": SMALL_IO + 1}[size_name]
     data = os.urandom(size)
     attrs = _roundtrip(conn, folder + "/f.bin", data)
     assert not attrs & C.ATTR_DIRECTORY

@@ -124,7 +124,7 @@ def test_connection_dropped_mid_list(plain, proxies):
 def test_truncated_read_response_never_returns_a_short_count(plain, proxies):
     proxy = proxies(plain)
     conn = _connect(plain, proxy)
-    name, data = _put(conn, 1024 * 1024)
+    name, data = _put(conn, 3 * 1024 * 1024)  # more than the compounded first READ
     cut = proxy.truncate_frame(keep=5000, match=command_is(READ))
     out = io.BytesIO()
     _raises(NotConnectedError, 10, conn.retrieveFile, "data", name, out)
@@ -278,7 +278,8 @@ def test_flipped_byte_in_signed_read_is_detected(samba_factory, proxies, dialect
     srv = samba_factory(min_protocol=dialect, max_protocol=dialect, signing="mandatory")
     proxy = proxies(srv)
     conn = _connect(srv, proxy)
-    name, data = _put(conn, 256 * 1024)
+    # Bigger than the one-round-trip CREATE+READ+CLOSE, so stand-alone READ frames follow.
+    name, data = _put(conn, 2 * 1024 * 1024 + 256 * 1024)
     flip = proxy.flip_byte(64 + 16 + 1000, match=command_is(READ))  # inside the file data
     out = io.BytesIO()
     err = _raises(ProtocolError, 10, conn.retrieveFile, "data", name, out)
@@ -334,6 +335,7 @@ def test_flipped_byte_in_encrypted_store_response_is_detected(samba_factory, pro
     conn.listPath("data", "/")
     flip = proxy.flip_byte(-1, skip=1)  # the second server frame: a WRITE response
     name = "fault-%s.bin" % uuid.uuid4().hex[:10]
-    _raises(ProtocolError, 10, conn.storeFile, "data", name, io.BytesIO(os.urandom(64 * 1024)))
+    # Bigger than the one-round-trip CREATE+WRITE+CLOSE: CREATE, then WRITE frames.
+    _raises(ProtocolError, 10, conn.storeFile, "data", name, io.BytesIO(os.urandom(3 * 1024 * 1024)))
     assert flip.fired.is_set()
     _assert_broken(conn)

@@ -279,7 +279,7 @@ class FakeSmb2Server:
         while True:
             hdr = parse_header(frame[offset:])
             end = len(frame) if hdr["next_command"] == 0 else offset + hdr["next_command"]
-            msg = frame[offset:end]
+            msg = raw = frame[offset:end]
             if offset and hdr["flags"] & FLAG_RELATED:
                 # [MS-SMB2] 3.3.5.2.7.2: a related request works on the FileId
                 # the chain produced, and fails the way the chain failed.
@@ -295,7 +295,7 @@ class FakeSmb2Server:
                 if pos is not None and msg[64 + pos:64 + pos + 16] == b"\xff" * 16 and chain_fid:
                     msg = msg[:64 + pos] + chain_fid + msg[64 + pos + 16:]
             before = len(self.outbox)
-            self._handle_one(hdr, msg)
+            self._handle_one(hdr, msg, raw)
             produced = self.outbox[before:]
             del self.outbox[before:]
             chain.append(produced)
@@ -409,13 +409,15 @@ class FakeSmb2Server:
             return self.signing_algorithm
         return ALG_AES_CMAC if self.negotiated >= D300 else ALG_HMAC_SHA256
 
-    def _handle_one(self, hdr: Dict[str, Any], msg: bytes) -> None:
+    def _handle_one(self, hdr: Dict[str, Any], msg: bytes, raw: Optional[bytes] = None) -> None:
         self.requests.append((hdr, msg))
         if hdr["flags"] & FLAG_SERVER_TO_REDIR:
             raise PeerError("request with SERVER_TO_REDIR set")
         self._check_credits(hdr, msg)
         if hdr["flags"] & FLAG_SIGNED:
-            self._verify_request(msg)
+            # The signature covers the bytes as sent, before the chain's FileId
+            # is substituted into a related request.
+            self._verify_request(raw if raw is not None else msg)
         elif (self.authenticated and self.security_mode & SIGNING_REQUIRED
               and hdr["command"] not in (NEGOTIATE, SESSION_SETUP)):
             raise PeerError("unsigned %d request on a signing-required session" % hdr["command"])
