@@ -59,6 +59,9 @@ _CLIENT_CAPS = (C.CAP_UNICODE | C.CAP_LARGE_FILES | C.CAP_NT_SMBS | C.CAP_STATUS
                 | C.CAP_LARGE_READX | C.CAP_LARGE_WRITEX)
 _BASE_FLAGS2 = (C.SMB_FLAGS2_UNICODE | C.SMB_FLAGS2_NT_STATUS | C.SMB_FLAGS2_LONG_NAMES
                 | C.SMB_FLAGS2_IS_LONG_NAME)
+#: The first READ chained to NT_CREATE_ANDX stays small enough for any
+#: server's buffer (a chained response must fit MaxBufferSize).
+_CHAINED_READ = 60 * 1024
 #: [MS-SMB] 2.2.4.5.2.1: Samba and Windows put a fixed placeholder in the
 #: signature of the SESSION_SETUP request that turns signing on.
 _SIGNING_PLACEHOLDER = b"BSRSPYL "
@@ -640,14 +643,48 @@ class Smb1Dialect(CommonOps):
 
     def retrieve(self, share: str, path: str, file_obj: Any, offset: int, max_length: int,
                  progress: Optional[Callable[[int], None]]):
-        """Pipelined READ_ANDX straight into ``file_obj`` (data written in order)."""
+        """READ_ANDX straight into ``file_obj`` (data written in order).
+
+        The open and the first READ travel as one AndX chain (NT_CREATE_ANDX +
+        READ_ANDX, the server applies the read to the file it just opened), so a
+        small file costs one round trip plus the CLOSE; the rest is read with
+        pipelined READ_ANDX.
+        """
         tree = yield from self.tree(share)
-        opened = yield from self.open(tree, path, C.FILE_READ_DATA | C.FILE_READ_ATTRIBUTES | C.SYNCHRONIZE,
-                                      C.FILE_OPEN, C.FILE_NON_DIRECTORY_FILE, "retrieve")
+        access = C.FILE_READ_DATA | C.FILE_READ_ATTRIBUTES | C.SYNCHRONIZE
+        first = min(self.max_read, _CHAINED_READ) if max_length < 0 else min(self.max_read, _CHAINED_READ,
+                                                                                max_length)
+        if first <= 0:
+            opened = yield from self.open(tree, path, access, C.FILE_OPEN, C.FILE_NON_DIRECTORY_FILE, "retrieve")
+            yield from self.close_file(tree, opened.fid)
+            return opened.ext_file_attributes, 0
+        create = S.NtCreateAndXRequest(file_name=_smb_path(path), desired_access=access, share_access=_SHARE_ALL,
+                                       create_disposition=C.FILE_OPEN, create_options=C.FILE_NON_DIRECTORY_FILE)
+        read = S.ReadAndXRequest(fid=0xFFFF, offset=offset, max_count=first)
+        flags2 = C.SMB_FLAGS2_REPARSE_PATH if "@GMT-" in path else 0
+        resp = yield self.send([create, read], tree.tid, flags2=flags2)
+        blocks = S.parse_blocks(resp.buf)[1]
+        if resp.status != NtStatus.SUCCESS and (not blocks or blocks[0].command != C.SMB_COM_NT_CREATE_ANDX
+                                                or len(blocks[0].words) == 0):
+            self.check(resp, "retrieve '%s' on '%s'" % (path, share))
+        opened = S.NtCreateAndXResponse.from_block(blocks[0])
         try:
+            self.check(resp, "READ")
+            if len(blocks) < 2 or blocks[1].command != C.SMB_COM_READ_ANDX:
+                raise ProtocolError("chained NT_CREATE_ANDX + READ_ANDX answered without the READ")
+            data = S.ReadAndXResponse.from_block(blocks[1]).data
             size = opened.end_of_file
             end = size if max_length < 0 else min(size, offset + max_length)
-            total = yield from self._read_range(tree, opened.fid, offset, end, file_obj, progress)
+            got = len(data)
+            if got > first:
+                raise ProtocolError("server returned %d bytes for a %d-byte READ" % (got, first))
+            if got:
+                file_obj.write(data)
+                if progress:
+                    progress(got)
+            total = got
+            if got and offset + got < end:
+                total += yield from self._read_range(tree, opened.fid, offset + got, end, file_obj, progress)
         finally:
             yield from self.close_file(tree, opened.fid)
         return opened.ext_file_attributes, total

@@ -40,7 +40,32 @@ def _server(samba_factory, dialect, **extra):
     return samba_factory(min_protocol=dialect, max_protocol=dialect, **extra)
 
 
-def _connect(srv, *, port139=False, user=None, password=None, **kwargs):
+#: The transport the current test runs over (set by the autouse ``transport`` fixture):
+#: every test in this module runs once over direct TCP and once over the NetBIOS
+#: session service (port 139 framing, SESSION REQUEST first).
+_TRANSPORT = {"port139": False}
+
+
+@pytest.fixture(autouse=True, params=["direct", "netbios"])
+def transport(request):
+    _TRANSPORT["port139"] = request.param == "netbios"
+    yield request.param
+    _TRANSPORT["port139"] = False
+
+
+def _new(srv, user, password, **kwargs):
+    """An unconnected SMBConnection for the current transport."""
+    return SMBConnection(user, password, "pytest-client", srv.netbios_name,
+                         is_direct_tcp=not _TRANSPORT["port139"], **kwargs)
+
+
+def _port(srv):
+    return srv.netbios_port if _TRANSPORT["port139"] else srv.port
+
+
+def _connect(srv, *, port139=None, user=None, password=None, **kwargs):
+    if port139 is None:
+        port139 = _TRANSPORT["port139"]
     conn = SMBConnection(srv.user if user is None else user, srv.password if password is None else password,
                          "pytest-client", srv.netbios_name, is_direct_tcp=not port139, **kwargs)
     assert conn.connect(srv.host, srv.netbios_port if port139 else srv.port, timeout=30) is True
@@ -110,21 +135,21 @@ def test_close_is_idempotent_and_context_manager(srv):
 
 
 def test_wrong_password_returns_false(srv):
-    c = SMBConnection(srv.user, "not-the-password", "pytest-client", srv.netbios_name, is_direct_tcp=True)
-    assert c.connect(srv.host, srv.port, timeout=30) is False
+    c = _new(srv, srv.user, "not-the-password")
+    assert c.connect(srv.host, _port(srv), timeout=30) is False
     assert c.sock is None
     c.close()
 
 
 def test_password_may_be_a_callable(srv):
-    c = SMBConnection(srv.user, lambda: srv.password, "pytest-client", srv.netbios_name, is_direct_tcp=True)
-    assert c.connect(srv.host, srv.port) is True
+    c = _new(srv, srv.user, lambda: srv.password)
+    assert c.connect(srv.host, _port(srv)) is True
     c.close()
 
 
 def test_guest_on_public_share(srv):
-    c = SMBConnection("no-such-user", "", "pytest-client", srv.netbios_name, is_direct_tcp=True)
-    assert c.connect(srv.host, srv.port) is True
+    c = _new(srv, "no-such-user", "")
+    assert c.connect(srv.host, _port(srv)) is True
     name = "guest-%s.txt" % uuid.uuid4().hex[:8]
     data = b"guest data\n" * 100
     assert c.storeFile("public", name, io.BytesIO(data)) == len(data)
@@ -470,9 +495,9 @@ def test_smb1_auth_forms_and_signing(samba_factory, monkeypatch, extended, ntlm_
         # the client notices (the placeholder comes back) and goes on unsigned.
         assert c.dialect.session.signing_required == (signing == "mandatory" and extended)
         _exercise(c, "auth")
-    bad = SMBConnection(srv.user, "wrong", "pytest-client", srv.netbios_name, is_direct_tcp=True,
+    bad = _new(srv, srv.user, "wrong",
                         use_ntlm_v2=ntlm_v2)
-    assert bad.connect(srv.host, srv.port, timeout=30) is False
+    assert bad.connect(srv.host, _port(srv), timeout=30) is False
 
 
 @pytest.mark.parametrize("extended", [True, False], ids=["extsec", "no-extsec"])
@@ -486,23 +511,23 @@ def test_smb1_client_side_signing_and_port_139(nt1, monkeypatch, extended):
 
 
 def test_smb1_io_sizes_and_depth(nt1):
-    with _connect(nt1) as c:
+    with _connect(nt1, port139=False) as c:
         d = c.dialect
         assert d.max_read == 1024 * 1024 and d.max_write == 0x1E000
         assert d.max_mpx > 1
-    with _connect(nt1, sign_options=SIGN_WHEN_SUPPORTED) as c:
+    with _connect(nt1, port139=False, sign_options=SIGN_WHEN_SUPPORTED) as c:
         assert c.dialect.max_read == 0x1E000
 
 
 @pytest.mark.parametrize("extended", [True, False], ids=["extsec", "no-extsec"])
 def test_smb1_anonymous_and_guest(nt1, monkeypatch, extended):
     monkeypatch.setattr(smb_structs, "SUPPORT_EXTENDED_SECURITY", extended)
-    anon = SMBConnection("", "", "pytest-client", nt1.netbios_name, is_direct_tcp=True)
-    assert anon.connect(nt1.host, nt1.port, timeout=30) is True
+    anon = _new(nt1, "", "")
+    assert anon.connect(nt1.host, _port(nt1), timeout=30) is True
     assert "public" in {s.name for s in anon.listShares()}
     anon.close()
-    guest = SMBConnection("no-such-user", "", "pytest-client", nt1.netbios_name, is_direct_tcp=True)
-    assert guest.connect(nt1.host, nt1.port, timeout=30) is True
+    guest = _new(nt1, "no-such-user", "")
+    assert guest.connect(nt1.host, _port(nt1), timeout=30) is True
     assert guest.dialect.session.is_guest
     assert guest.listPath("public", "/")
     guest.close()

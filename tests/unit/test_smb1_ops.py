@@ -104,17 +104,25 @@ def test_failed_logon_returns_false():
     assert not core.has_authenticated
 
 
-def _connect_tree_and_open(core: SMB, op: Any, size: int) -> None:
+def _connect_tree(core: SMB) -> None:
     (tc,) = sent(core)
     h = S.Smb1Header.unpack_from(tc)
     assert h.command == C.SMB_COM_TREE_CONNECT_ANDX and h.uid == UID
     feed(core, S.TreeConnectAndXResponse(optional_support=1, service="A:", native_file_system="NTFS")
          .pack(reply_header(h.mid, tid=TID, uid=UID)))
-    (create,) = sent(core)
-    h = S.Smb1Header.unpack_from(create)
-    assert h.command == C.SMB_COM_NT_CREATE_ANDX and h.tid == TID
-    feed(core, S.NtCreateAndXResponse(fid=FID, create_disposition=1, ext_file_attributes=0x20,
-                                      end_of_file=size).pack(reply_header(h.mid, tid=TID, uid=UID)))
+
+
+def _answer_chained_open(core: SMB, size: int, first: bytes) -> bytes:
+    """Answer the NT_CREATE_ANDX + READ_ANDX chain with an open of ``size``
+    bytes and ``first`` as the chained READ's data; return the request."""
+    (chain,) = sent(core)
+    h, blocks = S.parse_blocks(chain)
+    assert [blk.command for blk in blocks] == [C.SMB_COM_NT_CREATE_ANDX, C.SMB_COM_READ_ANDX]
+    assert h.tid == TID
+    feed(core, S.build_andx_chain(reply_header(h.mid, tid=TID, uid=UID), [
+        S.NtCreateAndXResponse(fid=FID, create_disposition=1, ext_file_attributes=0x20, end_of_file=size),
+        S.ReadAndXResponse(data=memoryview(first))]))
+    return chain
 
 
 def test_read_exact_bytes_and_data_written_in_order():
@@ -122,15 +130,12 @@ def test_read_exact_bytes_and_data_written_in_order():
     logged_on(core)
     out = io.BytesIO()
     op = core.start(core.dialect.retrieve("share", "dir\\f.txt", out, 0, -1, None))
-    _connect_tree_and_open(core, op, 10)
-    (read,) = sent(core)
-    h = S.Smb1Header.unpack_from(read)
-    words = struct.pack("<BBHHIHHIHI", 0xFF, 0, 0, FID, 0, 10, 0, 0, 0, 0)
-    expected = (b"\xffSMB" + bytes([0x2E]) + b"\0\0\0\0" + bytes([0x18]) + struct.pack("<H", FLAGS2)
-                + b"\0\0" + b"\0" * 8 + b"\0\0" + struct.pack("<HHHH", TID, PID, UID, h.mid)
-                + bytes([12]) + words + b"\0\0")
-    assert read == expected
-    feed(core, S.ReadAndXResponse(data=memoryview(b"0123456789")).pack(reply_header(h.mid, tid=TID, uid=UID)))
+    _connect_tree(core)
+    chain = _answer_chained_open(core, 10, b"0123456789")
+    # The chained READ_ANDX: last in the chain, FID left to the server (0xFFFF),
+    # offset 0, at most 60 KiB.
+    words = struct.pack("<BBHHIHHIHI", 0xFF, 0, 0, 0xFFFF, 0, 60 * 1024, 0, 0, 0, 0)
+    assert bytes(S.parse_blocks(chain)[1][1].words) == words
     (close,) = sent(core)
     h = S.Smb1Header.unpack_from(close)
     assert h.command == C.SMB_COM_CLOSE and close[33:35] == struct.pack("<H", FID)
@@ -145,16 +150,18 @@ def test_reads_are_pipelined_and_reassembled_in_order():
     chunk = core.dialect.max_read
     size = 3 * chunk + 5
     content = bytes(range(256)) * (size // 256 + 1)
+    first = 60 * 1024
     out = io.BytesIO()
     op = core.start(core.dialect.retrieve("share", "big", out, 0, -1, None))
-    _connect_tree_and_open(core, op, size)
+    _connect_tree(core)
+    _answer_chained_open(core, size, content[:first])
     reads = sent(core)
-    assert len(reads) == 4  # all in flight at once
+    assert len(reads) == 3  # the rest, all in flight at once
     offsets = []
     for r in reads:
         _, words, _ = S.parse_message(r)
         offsets.append(struct.unpack_from("<I", words, 6)[0])
-    assert offsets == [0, chunk, 2 * chunk, 3 * chunk]
+    assert offsets == [first, first + chunk, first + 2 * chunk]
     for r, off in reversed(list(zip(reads, offsets))):  # answered last first
         mid = S.Smb1Header.unpack_from(r).mid
         piece = content[off:min(off + chunk, size)]
