@@ -209,13 +209,18 @@ class SMBConnection(SMB):
         self._drop_socket()
 
     def _drop_socket(self) -> None:
+        """Close the socket and forget the logon."""
+        self._close_socket()
+        self.has_authenticated = False
+
+    def _close_socket(self) -> None:
+        """Close the socket, keeping the core's state (e.g. why it broke)."""
         sock, self.sock = self.sock, None
         if sock is not None:
             try:
                 sock.close()
             except OSError:
                 pass
-        self.has_authenticated = False
 
     # ------------------------------------------------------------------ IO
     def _send_all(self, frames: List[Any], deadline: float) -> None:
@@ -307,17 +312,9 @@ class SMBConnection(SMB):
         except (NotConnectedError, ProtocolError) as err:
             self.mark_broken(err)
             self.abandon(op)
-            self._drop_socket_keep_state()
+            self._close_socket()
             raise
         return op.outcome()
-
-    def _drop_socket_keep_state(self) -> None:
-        sock, self.sock = self.sock, None
-        if sock is not None:
-            try:
-                sock.close()
-            except OSError:
-                pass
 
     def _read_and_dispatch(self, deadline: float) -> None:
         sock = self.sock

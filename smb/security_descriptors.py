@@ -21,6 +21,7 @@ import struct
 from typing import Any, Dict, List, Optional, Tuple, Union
 
 from smb.exceptions import ProtocolError
+from .smb_constants import AccessMask  # noqa: F401 - re-exported (ACE masks)
 
 Buffer = Union[bytes, bytearray, memoryview]
 
@@ -90,30 +91,6 @@ class ObjectAceFlags(enum.IntFlag):
     INHERITED_OBJECT_TYPE_PRESENT = 0x2
 
 
-class AccessMask(enum.IntFlag):
-    """ACCESS_MASK bits, [MS-DTYP] 2.4.3 (generic and standard rights) and the
-    file-specific rights of [MS-SMB2] 2.2.13.1.1 that share the low bits."""
-
-    FILE_READ_DATA = 0x00000001
-    FILE_WRITE_DATA = 0x00000002
-    FILE_APPEND_DATA = 0x00000004
-    FILE_READ_EA = 0x00000008
-    FILE_WRITE_EA = 0x00000010
-    FILE_EXECUTE = 0x00000020
-    FILE_DELETE_CHILD = 0x00000040
-    FILE_READ_ATTRIBUTES = 0x00000080
-    FILE_WRITE_ATTRIBUTES = 0x00000100
-    DELETE = 0x00010000
-    READ_CONTROL = 0x00020000
-    WRITE_DAC = 0x00040000
-    WRITE_OWNER = 0x00080000
-    SYNCHRONIZE = 0x00100000
-    ACCESS_SYSTEM_SECURITY = 0x01000000
-    MAXIMUM_ALLOWED = 0x02000000
-    GENERIC_ALL = 0x10000000
-    GENERIC_EXECUTE = 0x20000000
-    GENERIC_WRITE = 0x40000000
-    GENERIC_READ = 0x80000000
 
 
 # Flat names, as pysmb exports them.
