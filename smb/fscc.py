@@ -222,11 +222,11 @@ class FileBasicInformation:
     means "stop updating it"; pass that as an unsigned 64-bit value).
     """
 
-    creation_time: int
-    last_access_time: int
-    last_write_time: int
-    change_time: int
-    file_attributes: int
+    creation_time: int = 0
+    last_access_time: int = 0
+    last_write_time: int = 0
+    change_time: int = 0
+    file_attributes: int = 0
 
     size = 40
 

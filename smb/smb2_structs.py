@@ -335,6 +335,19 @@ class PreauthIntegrityCapabilities:
         return cls(algs, bytes(data[start:start + salt_len]))
 
 
+def _list_context(ctype: int, values: tuple) -> NegotiateContext:
+    """A context whose data is a 16-bit count followed by 16-bit ids."""
+    return NegotiateContext(ctype, struct.pack("<H%dH" % len(values), len(values), *values))
+
+
+def _parse_list_context(ctx: NegotiateContext, ctype: int, what: str) -> Tuple[int, ...]:
+    data = _expect_context(ctx, ctype, what)
+    if len(data) < 2:
+        raise ProtocolError(f"{what}: truncated")
+    (count,) = struct.unpack_from("<H", data)
+    return _u16_list(data, 2, count, what)
+
+
 @dataclass(frozen=True)
 class EncryptionCapabilities:
     """SMB2_ENCRYPTION_CAPABILITIES ([MS-SMB2] 2.2.3.1.2)."""
@@ -342,18 +355,12 @@ class EncryptionCapabilities:
     ciphers: tuple
 
     def to_context(self) -> NegotiateContext:
-        n = len(self.ciphers)
-        return NegotiateContext(NegotiateContextType.ENCRYPTION_CAPABILITIES,
-                                struct.pack(f"<H{n}H", n, *self.ciphers))
+        return _list_context(NegotiateContextType.ENCRYPTION_CAPABILITIES, self.ciphers)
 
     @classmethod
     def from_context(cls, ctx: NegotiateContext) -> "EncryptionCapabilities":
-        what = "ENCRYPTION_CAPABILITIES"
-        data = _expect_context(ctx, NegotiateContextType.ENCRYPTION_CAPABILITIES, what)
-        if len(data) < 2:
-            raise ProtocolError(f"{what}: truncated")
-        (count,) = struct.unpack_from("<H", data)
-        return cls(_u16_list(data, 2, count, what))
+        return cls(_parse_list_context(ctx, NegotiateContextType.ENCRYPTION_CAPABILITIES,
+                                       "ENCRYPTION_CAPABILITIES"))
 
 
 @dataclass(frozen=True)
@@ -363,18 +370,11 @@ class SigningCapabilities:
     algorithms: tuple
 
     def to_context(self) -> NegotiateContext:
-        n = len(self.algorithms)
-        return NegotiateContext(NegotiateContextType.SIGNING_CAPABILITIES,
-                                struct.pack(f"<H{n}H", n, *self.algorithms))
+        return _list_context(NegotiateContextType.SIGNING_CAPABILITIES, self.algorithms)
 
     @classmethod
     def from_context(cls, ctx: NegotiateContext) -> "SigningCapabilities":
-        what = "SIGNING_CAPABILITIES"
-        data = _expect_context(ctx, NegotiateContextType.SIGNING_CAPABILITIES, what)
-        if len(data) < 2:
-            raise ProtocolError(f"{what}: truncated")
-        (count,) = struct.unpack_from("<H", data)
-        return cls(_u16_list(data, 2, count, what))
+        return cls(_parse_list_context(ctx, NegotiateContextType.SIGNING_CAPABILITIES, "SIGNING_CAPABILITIES"))
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,9 @@ from typing import ClassVar, List, Optional, Sequence, Tuple, Type, TypeVar, Uni
 from smb import smb_constants as c
 from smb.crypto import md5
 from smb.exceptions import OperationFailure, ProtocolError, UnsupportedFeature
+from . import fscc
+# The pass-through information levels share their layout with SMB2 ([MS-FSCC]).
+from .fscc import FileBasicInformation, FileFsFullSizeInformation, FileFsSizeInformation  # noqa: F401
 
 __all__ = [
     "SUPPORT_SMB2", "SUPPORT_SMB2x", "SUPPORT_EXTENDED_SECURITY",
@@ -1784,31 +1787,10 @@ def pack_find_file_both_directory_info(entries: Sequence[FileBothDirectoryInfo],
 # --------------------------------------------------------------------------- info classes
 
 
-_FILE_BASIC = struct.Struct("<QQQQII")
 _FILE_ALL_FIXED = struct.Struct("<QQQQIIQQIBBHQIIQIII")
 _SMB_ALL_INFO_FIXED = struct.Struct("<QQQQIIQQIBBHII")
-_FS_SIZE = struct.Struct("<QQII")
-_FS_FULL_SIZE = struct.Struct("<QQQII")
 
 
-@dataclass(frozen=True)
-class FileBasicInformation:
-    """[MS-FSCC] 2.4.7 FileBasicInformation (pass-through level 1004)."""
-
-    creation_time: int = 0
-    last_access_time: int = 0
-    last_write_time: int = 0
-    change_time: int = 0
-    file_attributes: int = 0
-
-    def pack(self) -> bytes:
-        return _FILE_BASIC.pack(self.creation_time, self.last_access_time,
-                                self.last_write_time, self.change_time, self.file_attributes, 0)
-
-    @classmethod
-    def unpack_from(cls, buf: Buffer, offset: int = 0) -> "FileBasicInformation":
-        values = _params_unpack(_FILE_BASIC, _view(buf, offset), "FileBasicInformation")
-        return cls(*values[:5])
 
 
 @dataclass(frozen=True)
@@ -1863,51 +1845,24 @@ class FileAllInformation:
                    _dec_name(name_raw, unicode))
 
 
-@dataclass(frozen=True)
-class FileFsSizeInformation:
-    """[MS-FSCC] 2.5.8 FileFsSizeInformation (pass-through level 1003)."""
-
-    total_allocation_units: int
-    available_allocation_units: int
-    sectors_per_allocation_unit: int
-    bytes_per_sector: int
-
-    @classmethod
-    def unpack_from(cls, buf: Buffer, offset: int = 0) -> "FileFsSizeInformation":
-        return cls(*_params_unpack(_FS_SIZE, _view(buf, offset), "FileFsSizeInformation"))
 
 
-@dataclass(frozen=True)
-class FileFsFullSizeInformation:
-    """[MS-FSCC] 2.5.4 FileFsFullSizeInformation (pass-through level 1007)."""
-
-    total_allocation_units: int
-    caller_available_allocation_units: int
-    actual_available_allocation_units: int
-    sectors_per_allocation_unit: int
-    bytes_per_sector: int
-
-    @classmethod
-    def unpack_from(cls, buf: Buffer, offset: int = 0) -> "FileFsFullSizeInformation":
-        return cls(*_params_unpack(_FS_FULL_SIZE, _view(buf, offset),
-                                   "FileFsFullSizeInformation"))
 
 
 def pack_file_rename_information(file_name: str, replace_if_exists: bool = False,
                                  root_directory: int = 0) -> bytes:
     """[MS-FSCC] 2.4.42.1 FILE_RENAME_INFORMATION_TYPE_1 (SMB1: 32-bit RootDirectory)."""
-    name = _enc_name(file_name, True)
-    return struct.pack("<B3xII", int(replace_if_exists), root_directory, len(name)) + name
+    return fscc.FileRenameInformation(file_name, replace_if_exists, root_directory).pack_smb1()
 
 
 def pack_file_disposition_information(delete_pending: bool = True) -> bytes:
     """[MS-FSCC] 2.4.11 FileDispositionInformation."""
-    return bytes((int(delete_pending),))
+    return fscc.FileDispositionInformation(delete_pending).pack()
 
 
 def pack_file_end_of_file_information(end_of_file: int) -> bytes:
     """[MS-FSCC] 2.4.13 FileEndOfFileInformation."""
-    return struct.pack("<Q", end_of_file)
+    return fscc.FileEndOfFileInformation(end_of_file).pack()
 
 
 # --------------------------------------------------------------------------- NT_TRANSACT parameters
