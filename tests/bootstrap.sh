@@ -94,6 +94,17 @@ install_python_deps() {
     if python_deps_present; then
         return 0
     fi
+    if ! "$PYTHON" -m pip --version >/dev/null 2>&1; then
+        # A fresh Debian/Ubuntu has python3 without pip.
+        if command -v apt-get >/dev/null 2>&1; then
+            say "installing python3-pip"
+            as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
+            as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends python3-pip
+        else
+            say "pip is missing for $PYTHON: install it first"
+            return 1
+        fi
+    fi
     say "installing Python test dependencies: $PYTHON -m pip install -e .[test,docs]"
     local log status=0
     log="$(mktemp)"
