@@ -16,8 +16,9 @@ from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 from . import smb_constants as C
 from ._framing import HEADER_SIZE, SESSION_KEEPALIVE, SESSION_MESSAGE
-from .base import (SIGN_NEVER, SIGN_WHEN_REQUIRED, SIGN_WHEN_SUPPORTED, SMB, OpGen, Operation, SharedDevice,
-                   SharedFile, normalize_path)
+from . import smb_structs
+from .base import (SERVER_MEMORY, SIGN_NEVER, SIGN_WHEN_REQUIRED, SIGN_WHEN_SUPPORTED, SMB, OpGen, Operation,
+                   SharedDevice, SharedFile, normalize_path, smb1_probe_seconds)
 from .exceptions import NotConnectedError, NotReadyError, OperationFailure, ProtocolError, SMBError, SMBTimeout
 
 __all__ = ["SMBConnection", "SIGN_NEVER", "SIGN_WHEN_SUPPORTED", "SIGN_WHEN_REQUIRED"]
@@ -46,10 +47,17 @@ class _FrameReader:
         self.length = -1
         self.got = 0
         self.packet_type = 0
+        #: Whole frames read so far.
+        self.frames = 0
 
     @property
     def mid_frame(self) -> bool:
         return self.header_got > 0
+
+    @property
+    def heard_anything(self) -> bool:
+        """True once any byte of a frame has come in on this connection."""
+        return self.frames > 0 or self.header_got > 0
 
     def read(self, sock: socket.socket, framer: Any) -> Tuple[int, memoryview]:
         """Block until a whole frame is in; return ``(packet_type, payload view)``."""
@@ -72,6 +80,7 @@ class _FrameReader:
         packet_type, length = self.packet_type, self.length
         self.header_got = 0
         self.length = -1
+        self.frames += 1
         return packet_type, view[:length]
 
 
@@ -87,15 +96,26 @@ class SMBConnection(SMB):
     :param sign_options: ``SIGN_NEVER``, ``SIGN_WHEN_SUPPORTED`` or ``SIGN_WHEN_REQUIRED``
     :param is_direct_tcp: True for port 445 (direct TCP), False for the NetBIOS session service
     :param encrypt: ask for SMB3 encryption even if the server does not require it
+    :param smb2_only: send an SMB2 NEGOTIATE straight away instead of pysmb's
+        opening SMB1 NEGOTIATE (one round trip less; SMB1-only servers cannot
+        be reached then)
+
+    The opening SMB1 NEGOTIATE offers SMB2 too, as pysmb's does.  A server
+    that ignores SMB1 frames (or hangs up on them) gets a short part of the
+    connect timeout (:func:`smb.base.smb1_probe_seconds`) to answer; then the
+    client connects again with an SMB2 NEGOTIATE and remembers, for later
+    connections in this process, that this server (host and port) wants SMB2
+    from the start.  With ``smb_structs.SUPPORT_SMB2 = False`` there is no such
+    retry: SMB1 was asked for.
     """
 
     log = logging.getLogger("SMB.SMBConnection")
 
     def __init__(self, username: str, password: Union[str, Callable[[], str]], my_name: str, remote_name: str,
                  domain: str = "", use_ntlm_v2: bool = True, sign_options: int = SIGN_WHEN_REQUIRED,
-                 is_direct_tcp: bool = False, encrypt: bool = False) -> None:
+                 is_direct_tcp: bool = False, encrypt: bool = False, smb2_only: bool = False) -> None:
         super().__init__(username, password, my_name, remote_name, domain, use_ntlm_v2, sign_options,
-                         is_direct_tcp, encrypt)
+                         is_direct_tcp, encrypt, smb2_only=smb2_only)
         self.sock: Optional[socket.socket] = None
         self._reader = _FrameReader()
         self._timed_out = False
@@ -118,21 +138,45 @@ class SMBConnection(SMB):
         """
         if self.sock is not None:
             self.close()
-        self.reset()
-        self._reader = _FrameReader()
         deadline = time.monotonic() + timeout
-        self.server_ip = ip
-        self.sock = self._open_socket(ip, port, sock_family, deadline)
+        smb1_first = not self.smb2_only and not (smb_structs.SUPPORT_SMB2
+                                                 and SERVER_MEMORY.ignores_smb1(ip, port))
         try:
-            if not self.is_direct_tcp:
-                self._netbios_session_request(ip, port, sock_family, deadline)
-            ok = self._run(self.connect_op(), deadline - time.monotonic(), "connect")
+            self._open_transport(ip, port, sock_family, deadline)
+            if smb1_first and smb_structs.SUPPORT_SMB2:
+                probe = min(deadline, time.monotonic() + smb1_probe_seconds(timeout))
+                try:
+                    self._run(self.negotiate_op(True), probe - time.monotonic(), "negotiate")
+                except (SMBTimeout, NotConnectedError) as err:
+                    # Only silence (or a hang-up before a single byte came back)
+                    # means "SMB1 is not spoken here"; a server that answered and
+                    # then failed is not retried.
+                    if time.monotonic() >= deadline or self._reader.heard_anything:
+                        raise
+                    self.log.info("no answer to the SMB1 NEGOTIATE from %s:%d (%s); connecting again with "
+                                  "an SMB2 NEGOTIATE", ip, port, err)
+                    SERVER_MEMORY.remember_ignores_smb1(ip, port)
+                    self._drop_socket()
+                    self._open_transport(ip, port, sock_family, deadline)
+                    self._run(self.negotiate_op(False), deadline - time.monotonic(), "negotiate")
+            else:
+                self._run(self.negotiate_op(smb1_first), deadline - time.monotonic(), "negotiate")
+            ok = self._run(self.session_setup_op(), deadline - time.monotonic(), "connect")
         except BaseException:
             self._drop_socket()
             raise
         if not ok:
             self._drop_socket()
         return bool(ok)
+
+    def _open_transport(self, ip: str, port: int, family: Optional[int], deadline: float) -> None:
+        """A fresh core state and socket (plus the NetBIOS session on port 139)."""
+        self.reset()
+        self._reader = _FrameReader()
+        self.server_ip = ip
+        self.sock = self._open_socket(ip, port, family, deadline)
+        if not self.is_direct_tcp:
+            self._netbios_session_request(ip, port, family, deadline)
 
     def _open_socket(self, ip: str, port: int, family: Optional[int], deadline: float) -> socket.socket:
         remaining = max(0.001, deadline - time.monotonic())

@@ -8,7 +8,7 @@ caller moves the bytes over the ``srvsvc`` named pipe.
 
 Only the little-endian, ASCII, IEEE data representation is produced and
 accepted (it is what Windows and Samba use); anything else is a
-:class:`~smb.exceptions.ProtocolError`.
+:class:`~smb.exceptions.MalformedResponse` (a :class:`~smb.exceptions.ProtocolError`).
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ import uuid
 from dataclasses import dataclass
 from typing import List, Optional, Tuple, Union
 
-from smb.exceptions import OperationFailure, ProtocolError
+from smb.exceptions import MalformedResponse, OperationFailure, ProtocolError
 
 __all__ = [
     "PduType",
@@ -193,17 +193,17 @@ class PduHeader:
         """Parse and check the header; the fragment it announces may extend
         past ``buf``."""
         if offset < 0 or len(buf) - offset < _COMMON.size:
-            raise ProtocolError("RPC PDU header truncated")
+            raise MalformedResponse("RPC PDU header truncated")
         (vers, minor, ptype, flags, drep, frag_length, auth_length,
          call_id) = _COMMON.unpack_from(buf, offset)
         if (vers, minor) != (_RPC_VERS, _RPC_VERS_MINOR):
-            raise ProtocolError("RPC version %d.%d is not 5.0" % (vers, minor))
+            raise MalformedResponse("RPC version %d.%d is not 5.0" % (vers, minor))
         if drep[0] != _DREP[0]:
-            raise ProtocolError("unsupported RPC data representation %s" % bytes(drep).hex())
+            raise MalformedResponse("unsupported RPC data representation %s" % bytes(drep).hex())
         if frag_length < _COMMON.size:
-            raise ProtocolError("RPC frag_length %d is smaller than the header" % frag_length)
+            raise MalformedResponse("RPC frag_length %d is smaller than the header" % frag_length)
         if auth_length and auth_length + _SEC_TRAILER_SIZE > frag_length - _COMMON.size:
-            raise ProtocolError("RPC auth_length %d does not fit in a %d-byte fragment"
+            raise MalformedResponse("RPC auth_length %d does not fit in a %d-byte fragment"
                                 % (auth_length, frag_length))
         return cls(ptype, flags, frag_length, auth_length, call_id)
 
@@ -212,7 +212,7 @@ def _whole_pdu(data: Buffer, what: str) -> Tuple[PduHeader, memoryview]:
     view = memoryview(data)
     header = PduHeader.unpack_from(view)
     if header.frag_length != len(view):
-        raise ProtocolError("%s: frag_length %d but %d bytes" % (what, header.frag_length, len(view)))
+        raise MalformedResponse("%s: frag_length %d but %d bytes" % (what, header.frag_length, len(view)))
     return header, view
 
 
@@ -238,31 +238,31 @@ def parse_bind_ack(data: Buffer, call_id: Optional[int] = None) -> None:
     """
     header, view = _whole_pdu(data, "bind answer")
     if call_id is not None and header.call_id != call_id:
-        raise ProtocolError("bind answer for call_id %d, expected %d" % (header.call_id, call_id))
+        raise MalformedResponse("bind answer for call_id %d, expected %d" % (header.call_id, call_id))
     if header.ptype == PduType.BIND_NAK:
         if len(view) < _COMMON.size + 2:
-            raise ProtocolError("BIND_NAK truncated")
+            raise MalformedResponse("BIND_NAK truncated")
         (reason,) = _U16.unpack_from(view, _COMMON.size)
         raise OperationFailure("RPC bind to SRVSVC refused (BIND_NAK): %s (%d)"
                                % (_BIND_NAK_REASONS.get(reason, "unknown reason"), reason))
     if header.ptype != PduType.BIND_ACK:
-        raise ProtocolError("expected BIND_ACK, got PDU type %d" % header.ptype)
+        raise MalformedResponse("expected BIND_ACK, got PDU type %d" % header.ptype)
     end = len(view) - (header.auth_length + _SEC_TRAILER_SIZE if header.auth_length else 0)
 
     pos = _COMMON.size + 8  # max_xmit_frag, max_recv_frag, assoc_group_id
     if pos + 2 > end:
-        raise ProtocolError("BIND_ACK truncated")
+        raise MalformedResponse("BIND_ACK truncated")
     (sec_addr_length,) = _U16.unpack_from(view, pos)
     pos += 2 + sec_addr_length
     pos += -pos % 4  # the result list is 4-aligned from the start of the PDU
     if pos + 4 > end:
-        raise ProtocolError("BIND_ACK truncated before its result list")
+        raise MalformedResponse("BIND_ACK truncated before its result list")
     n_results = view[pos]
     pos += 4
     if n_results < 1:
-        raise ProtocolError("BIND_ACK carries no presentation context result")
+        raise MalformedResponse("BIND_ACK carries no presentation context result")
     if pos + n_results * _RESULT.size > end:
-        raise ProtocolError("BIND_ACK claims %d results in %d bytes" % (n_results, end - pos))
+        raise MalformedResponse("BIND_ACK claims %d results in %d bytes" % (n_results, end - pos))
     # We offered one context (id 0): its result is the first one.
     result, reason, syntax, syntax_version = _RESULT.unpack_from(view, pos)
     if result != 0:
@@ -270,7 +270,7 @@ def parse_bind_ack(data: Buffer, call_id: Optional[int] = None) -> None:
                                % (_BIND_RESULTS.get(result, "unknown result"),
                                   _BIND_ACK_REASONS.get(reason, "unknown reason"), result, reason))
     if bytes(syntax) != NDR_UUID.bytes_le or syntax_version != NDR_VERSION:
-        raise ProtocolError("BIND_ACK accepted a transfer syntax we did not offer")
+        raise MalformedResponse("BIND_ACK accepted a transfer syntax we did not offer")
 
 
 def build_request(opnum: int, stub: bytes, call_id: int, context_id: int = 0) -> bytes:
@@ -372,16 +372,16 @@ class RpcResponseAssembler:
 
     def feed(self, data: Buffer) -> None:
         if self._broken:
-            raise ProtocolError("RPC response already failed")
+            raise MalformedResponse("RPC response already failed")
         if not data:
             return
         if self.done:
             self._broken = True
-            raise ProtocolError("data after the last RPC response fragment")
+            raise MalformedResponse("data after the last RPC response fragment")
         self._received += len(data)
         if self._received > self.max_size:
             self._broken = True
-            raise ProtocolError("RPC response larger than %d bytes" % self.max_size)
+            raise MalformedResponse("RPC response larger than %d bytes" % self.max_size)
         self._pending += data
         try:
             while len(self._pending) >= PduHeader.SIZE:
@@ -393,7 +393,7 @@ class RpcResponseAssembler:
                 self._take(header, fragment)
                 if self.done:
                     if self._pending:
-                        raise ProtocolError("%d bytes after the last RPC response fragment"
+                        raise MalformedResponse("%d bytes after the last RPC response fragment"
                                             % len(self._pending))
                     break
         except (ProtocolError, OperationFailure):
@@ -402,28 +402,28 @@ class RpcResponseAssembler:
 
     def _take(self, header: PduHeader, fragment: bytes) -> None:
         if self.call_id is not None and header.call_id != self.call_id:
-            raise ProtocolError("RPC fragment for call_id %d, expected %d" % (header.call_id, self.call_id))
+            raise MalformedResponse("RPC fragment for call_id %d, expected %d" % (header.call_id, self.call_id))
         if header.ptype == PduType.FAULT:
             if len(fragment) < _FAULT_MIN_SIZE:
-                raise ProtocolError("RPC FAULT PDU truncated")
+                raise MalformedResponse("RPC FAULT PDU truncated")
             (status,) = _FAULT_STATUS.unpack_from(fragment, _RESPONSE_HEADER_SIZE)
             raise OperationFailure("RPC call failed: fault %#010x (%s)"
                                    % (status, _FAULT_NAMES.get(status, "unknown fault")), status=status)
         if header.ptype != PduType.RESPONSE:
-            raise ProtocolError("expected an RPC RESPONSE, got PDU type %d" % header.ptype)
+            raise MalformedResponse("expected an RPC RESPONSE, got PDU type %d" % header.ptype)
         first = bool(header.pfc_flags & PfcFlags.FIRST_FRAG)
         if first != (self._fragments == 0):
-            raise ProtocolError("RPC response fragment %d %s PFC_FIRST_FRAG"
+            raise MalformedResponse("RPC response fragment %d %s PFC_FIRST_FRAG"
                                 % (self._fragments, "has" if first else "lacks"))
         if header.frag_length < _RESPONSE_HEADER_SIZE:
-            raise ProtocolError("RPC RESPONSE fragment of %d bytes" % header.frag_length)
+            raise MalformedResponse("RPC RESPONSE fragment of %d bytes" % header.frag_length)
         stub_end = header.frag_length
         if header.auth_length:
             # Stub, auth padding, sec_trailer, auth value ([MS-RPCE] 2.2.2.11).
             trailer = stub_end - header.auth_length - _SEC_TRAILER_SIZE
             stub_end = trailer - fragment[trailer + 2]  # auth_pad_length
             if stub_end < _RESPONSE_HEADER_SIZE:
-                raise ProtocolError("RPC auth padding larger than the stub")
+                raise MalformedResponse("RPC auth padding larger than the stub")
         self._stub += fragment[_RESPONSE_HEADER_SIZE:stub_end]
         self._fragments += 1
         if header.pfc_flags & PfcFlags.LAST_FRAG:
@@ -444,13 +444,13 @@ class _NdrReader:
     def align(self, n: int) -> None:
         pad = -self.pos % n
         if pad > self.remaining:
-            raise ProtocolError("NDR stub truncated in alignment padding at offset %d" % self.pos)
+            raise MalformedResponse("NDR stub truncated in alignment padding at offset %d" % self.pos)
         self.pos += pad
 
     def u32(self) -> int:
         self.align(4)
         if self.remaining < 4:
-            raise ProtocolError("NDR stub truncated at offset %d" % self.pos)
+            raise MalformedResponse("NDR stub truncated at offset %d" % self.pos)
         (value,) = _U32.unpack_from(self.view, self.pos)
         self.pos += 4
         return int(value)
@@ -461,17 +461,17 @@ class _NdrReader:
         offset = self.u32()
         actual_count = self.u32()
         if actual_count > max_count or offset > max_count - actual_count:
-            raise ProtocolError("NDR string: offset %d + actual_count %d exceed max_count %d"
+            raise MalformedResponse("NDR string: offset %d + actual_count %d exceed max_count %d"
                                 % (offset, actual_count, max_count))
         size = 2 * actual_count
         if size > self.remaining:
-            raise ProtocolError("NDR string of %d characters truncated" % actual_count)
+            raise MalformedResponse("NDR string of %d characters truncated" % actual_count)
         raw = bytes(self.view[self.pos:self.pos + size])
         self.pos += size
         try:
             text = raw.decode("utf-16-le")
         except UnicodeDecodeError as err:
-            raise ProtocolError("NDR string is not valid UTF-16", raw) from err
+            raise MalformedResponse("NDR string is not valid UTF-16", raw) from err
         if text.endswith("\0"):
             text = text[:-1]
         return text
@@ -489,18 +489,18 @@ def parse_net_share_enum_all_response(stub: Buffer) -> List[Tuple[str, int, str]
     level = r.u32()
     discriminant = r.u32()
     if level != 1 or discriminant != 1:
-        raise ProtocolError("NetrShareEnum answered level %d/%d, asked for 1" % (level, discriminant))
+        raise MalformedResponse("NetrShareEnum answered level %d/%d, asked for 1" % (level, discriminant))
     shares: List[Tuple[str, int, str]] = []
     if r.u32():  # SHARE_INFO_1_CONTAINER*
         entries_read = r.u32()
         if r.u32():  # LPSHARE_INFO_1 Buffer
             max_count = r.u32()
             if max_count != entries_read:
-                raise ProtocolError("SHARE_INFO_1 array of %d for EntriesRead %d" % (max_count, entries_read))
+                raise MalformedResponse("SHARE_INFO_1 array of %d for EntriesRead %d" % (max_count, entries_read))
             # Each fixed part takes 12 bytes: refuse a count the stub cannot hold
             # before building anything from it.
             if max_count > r.remaining // 12:
-                raise ProtocolError("SHARE_INFO_1 array of %d entries in %d bytes" % (max_count, r.remaining))
+                raise MalformedResponse("SHARE_INFO_1 array of %d entries in %d bytes" % (max_count, r.remaining))
             fixed = [(r.u32(), r.u32(), r.u32()) for _ in range(max_count)]
             # The strings follow the array, in pointer order ([C706] 14.3.12.3).
             for name_ref, share_type, remark_ref in fixed:
@@ -508,13 +508,13 @@ def parse_net_share_enum_all_response(stub: Buffer) -> List[Tuple[str, int, str]
                 remark = r.wide_string() if remark_ref else ""
                 shares.append((name, share_type, remark))
         elif entries_read:
-            raise ProtocolError("EntriesRead %d with a null buffer" % entries_read)
+            raise MalformedResponse("EntriesRead %d with a null buffer" % entries_read)
     r.u32()  # TotalEntries
     if r.u32():  # ResumeHandle*
         r.u32()
     werror = r.u32()
     if r.remaining:
-        raise ProtocolError("%d bytes after the NetrShareEnum response" % r.remaining)
+        raise MalformedResponse("%d bytes after the NetrShareEnum response" % r.remaining)
     if werror:
         raise OperationFailure("NetrShareEnum failed: %s (%#010x)"
                                % (_WERROR_NAMES.get(werror, "WERROR"), werror), status=werror)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from .exceptions import ProtocolError
+from .exceptions import MalformedResponse
 
 __all__ = ["ReadPlan"]
 
@@ -71,7 +71,7 @@ class ReadPlan:
         """The answer to the READ of ``(off, length)``: ``data`` (bytes-like)."""
         got = len(data)
         if got > length:
-            raise ProtocolError("server returned %d bytes for a %d-byte READ" % (got, length))
+            raise MalformedResponse("server returned %d bytes for a %d-byte READ" % (got, length))
         if got == 0:
             self.end_of_file(off)
             return
@@ -95,6 +95,6 @@ class ReadPlan:
         if self.early:
             # Data past an end of file reported earlier (or a gap): the count
             # would be a lie.
-            raise ProtocolError("READ responses left a gap at offset %d (data at %s past the end)"
+            raise MalformedResponse("READ responses left a gap at offset %d (data at %s past the end)"
                                 % (self.next_write, sorted(self.early)[:4]))
         return self.next_write - self.start

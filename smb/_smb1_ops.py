@@ -26,7 +26,7 @@ from . import smb_structs as S
 from ._common_ops import CommonOps
 from ._pipeline import ReadPlan
 from .base import SIGN_WHEN_SUPPORTED, SharedDevice, SharedFile, WaitAny, matches_search
-from .exceptions import NotReadyError, OperationFailure, ProtocolError, UnsupportedFeature
+from .exceptions import MalformedResponse, NotReadyError, OperationFailure, ProtocolError, UnsupportedFeature
 from .nt_status import LOGON_FAILURES, NtStatus, status_name
 from .utils import convertFILETIMEtoEpoch
 
@@ -477,7 +477,7 @@ class Smb1Dialect(CommonOps):
     @staticmethod
     def _trans_result(resp: Smb1Response) -> S.TransactionResponse:
         if resp.trans is None:
-            raise ProtocolError("transaction response without parameters or data")
+            raise MalformedResponse("transaction response without parameters or data")
         return resp.trans
 
     # ================================================================ operations
@@ -522,13 +522,18 @@ class Smb1Dialect(CommonOps):
             self.check(resp, "pipe READ", (NtStatus.SUCCESS, NtStatus.BUFFER_OVERFLOW))
             chunk = resp.parse(S.ReadAndXResponse).data
             if not len(chunk):
-                raise ProtocolError("empty read from the srvsvc pipe")
+                raise MalformedResponse("empty read from the srvsvc pipe")
             assembler.feed(bytes(chunk))
         return assembler.stub_data
 
     def list_path(self, share: str, path: str, search: int, pattern: str):
         """TRANS2 FIND_FIRST2, then FIND_NEXT2 until the end of the search,
-        with SMB_FIND_FILE_ID_BOTH_DIRECTORY_INFO ([MS-SMB] 2.2.8.1.3)."""
+        with SMB_FIND_FILE_ID_BOTH_DIRECTORY_INFO ([MS-SMB] 2.2.8.1.3).
+
+        Every entry the server sends is kept, whatever its SearchCount claims
+        (servers miscount); a response that carries no entry while the search
+        is not over fails the listing rather than returning part of it.
+        """
         tree = yield from self.tree(share)
         what = "list '%s' on '%s'" % (path, share)
         spec = _smb_path(path + "\\" + (pattern or "*") if path else (pattern or "*"))
@@ -542,9 +547,12 @@ class Smb1Dialect(CommonOps):
         trans = self._trans_result(resp)
         first = S.FindFirst2ResponseParams.unpack_from(trans.parameters)
         entries = self._entries(trans.data, first.search_count)
-        results = [e for e in entries]
+        results = list(entries)
         sid, done = first.sid, bool(first.end_of_search)
-        while not done and entries:
+        while not done:
+            if not entries:
+                raise MalformedResponse("%s: a FIND response carried no entry before the end of the search"
+                                        % what)
             params = S.FindNext2Params(sid=sid, file_name=entries[-1].file_name, search_count=FIND_COUNT,
                                        information_level=level,
                                        flags=C.SMB_FIND_CLOSE_AT_EOS | C.SMB_FIND_CONTINUE_FROM_LAST).pack()
@@ -556,7 +564,7 @@ class Smb1Dialect(CommonOps):
             nxt = S.FindNext2ResponseParams.unpack_from(trans.parameters)
             entries = self._entries(trans.data, nxt.search_count)
             results.extend(entries)
-            done = bool(nxt.end_of_search) or nxt.search_count == 0
+            done = bool(nxt.end_of_search) or (nxt.search_count == 0 and not entries)
         return [_shared_file(e.creation_time, e.last_access_time, e.last_write_time, e.change_time,
                              e.end_of_file, e.allocation_size, e.file_attributes, e.short_name, e.file_name,
                              e.file_id)
@@ -564,9 +572,10 @@ class Smb1Dialect(CommonOps):
 
     @staticmethod
     def _entries(data: bytes, count: int) -> List[fscc.DirectoryEntry]:
-        entries = fscc.parse_file_id_both_directory_information(_terminate_last_entry(data))
+        entries = fscc.parse_find_data(data)
         if len(entries) != count:
-            raise ProtocolError("FIND response announced %d entries but carries %d" % (count, len(entries)))
+            log.debug("FIND response announced %d entries and carries %d; keeping the %d", count,
+                      len(entries), len(entries))
         return entries
 
     def _query_path(self, tree: Tree, path: str, level: int) -> int:
@@ -611,7 +620,7 @@ class Smb1Dialect(CommonOps):
                 if resp.status == NtStatus.BUFFER_TOO_SMALL and resp.trans is not None:
                     needed = S.QuerySecurityDescResponseParams.unpack_from(resp.trans.parameters).length_needed
                     if needed <= size or needed > MAX_NT_TRANS_DATA:
-                        raise ProtocolError("server needs %d bytes for a security descriptor" % needed)
+                        raise MalformedResponse("server needs %d bytes for a security descriptor" % needed)
                     size = needed
                     continue
                 self.check(resp, "getSecurity '%s' on '%s'" % (path, share))
@@ -669,15 +678,22 @@ class Smb1Dialect(CommonOps):
             self.check(resp, "retrieve '%s' on '%s'" % (path, share))
         opened = S.NtCreateAndXResponse.from_block(blocks[0])
         try:
-            self.check(resp, "READ")
-            if len(blocks) < 2 or blocks[1].command != C.SMB_COM_READ_ANDX:
-                raise ProtocolError("chained NT_CREATE_ANDX + READ_ANDX answered without the READ")
-            data = S.ReadAndXResponse.from_block(blocks[1]).data
             size = opened.end_of_file
             end = size if max_length < 0 else min(size, offset + max_length)
+            if len(blocks) < 2 or blocks[1].command != C.SMB_COM_READ_ANDX:
+                # [MS-CIFS] 3.3.5.2: a server may stop processing a chain after
+                # any command.  The open succeeded, so read with separate requests.
+                self.check(resp, "retrieve '%s' on '%s'" % (path, share))
+                log.debug("the server answered NT_CREATE_ANDX without the chained READ_ANDX")
+                total = 0
+                if offset < end:
+                    total = yield from self._read_range(tree, opened.fid, offset, end, file_obj, progress)
+                return opened.ext_file_attributes, total
+            self.check(resp, "READ")
+            data = S.ReadAndXResponse.from_block(blocks[1]).data
             got = len(data)
             if got > first:
-                raise ProtocolError("server returned %d bytes for a %d-byte READ" % (got, first))
+                raise MalformedResponse("server returned %d bytes for a %d-byte READ" % (got, first))
             if got:
                 file_obj.write(data)
                 if progress:
@@ -745,7 +761,7 @@ class Smb1Dialect(CommonOps):
             self.check(resp, "WRITE")
             count = resp.parse(S.WriteAndXResponse).count
             if count > len(data):
-                raise ProtocolError("server wrote %d bytes of a %d-byte WRITE" % (count, len(data)))
+                raise MalformedResponse("server wrote %d bytes of a %d-byte WRITE" % (count, len(data)))
             if count < len(data):
                 if count == 0:
                     raise OperationFailure("WRITE at offset %d made no progress" % off, [resp])
@@ -802,23 +818,6 @@ class Smb1Dialect(CommonOps):
         resp = yield self._trans2(tree, C.TRANS2_SET_PATH_INFORMATION, params, data, max_parameters=2,
                                   max_data=0)
         self.check(resp, "%s '%s' on '%s'" % (what, path, share))
-
-
-def _terminate_last_entry(data: bytes) -> bytes:
-    """Samba points the last FIND entry's NextEntryOffset at the end of the
-    data instead of writing 0; make it 0 so the [MS-FSCC] walker stops."""
-    pos = 0
-    n = len(data)
-    while pos + 4 <= n:
-        (step,) = struct.unpack_from("<I", data, pos)
-        if step == 0:
-            return data
-        if pos + step == n:
-            return data[:pos] + b"\0\0\0\0" + data[pos + 4:]
-        if step < 4:
-            return data  # malformed: the walker reports it
-        pos += step
-    return data
 
 
 def _shared_file(ctime: int, atime: int, wtime: int, chtime: int, size: int, alloc: int, attrs: int,

@@ -23,7 +23,7 @@ from ._common_ops import CommonOps
 from ._credits import CreditWindow
 from ._pipeline import ReadPlan
 from .base import SIGN_NEVER, SIGN_WHEN_SUPPORTED, SharedDevice, SharedFile, WaitAny, matches_search
-from .exceptions import NotReadyError, OperationFailure, ProtocolError, UnsupportedFeature
+from .exceptions import MalformedResponse, NotReadyError, OperationFailure, ProtocolError, UnsupportedFeature
 from .nt_status import LOGON_FAILURES, NtStatus, status_name
 from .smb2_structs import (CloseRequest, CloseResponse, CreateRequest, CreateResponse, EchoRequest,
                            EncryptionCapabilities, IoctlRequest, IoctlResponse, LogoffRequest,
@@ -376,6 +376,14 @@ class Smb2Dialect(CommonOps):
                 raise ProtocolError("unsigned %s response on a session that requires signing" %
                                     _command_name(header.command))
             return
+        if (header.command == CMD.SESSION_SETUP and not self.core.has_authenticated
+                and header.status not in (NtStatus.SUCCESS, NtStatus.MORE_PROCESSING_REQUIRED)):
+            # A failed logon has no session key on our side to check the
+            # server's signature with (some servers sign the error with theirs).
+            # The logon fails either way, so nothing is trusted on its word.
+            log.debug("not verifying the signature of a failed SESSION_SETUP response (%s)",
+                      status_name(header.status))
+            return
         if not s.signing_key or header.session_id != s.session_id:
             # e.g. a signed error before keys exist: nothing we can check
             if s.signing_required:
@@ -498,7 +506,8 @@ class Smb2Dialect(CommonOps):
                     raise ProtocolError("server chose signing algorithms %r we did not offer" % (sig.algorithms,))
                 self.signing_algorithm = sig.algorithms[0]
         if not seen_preauth:
-            raise ProtocolError("SMB 3.1.1 NEGOTIATE response without preauth integrity context")
+            raise ProtocolError("SMB 3.1.1 NEGOTIATE response lacks the SMB2_PREAUTH_INTEGRITY_CAPABILITIES "
+                                "negotiate context, which [MS-SMB2] 2.2.4 requires")
 
     # ---------------------------------------------------------------- session
     def session_setup(self):
@@ -732,7 +741,7 @@ class Smb2Dialect(CommonOps):
             self.check(resp, "pipe READ", (NtStatus.SUCCESS, NtStatus.BUFFER_OVERFLOW))
             data = ReadResponse.unpack_from(resp.buf, HEADER_SIZE).data
             if not len(data):
-                raise ProtocolError("empty read from the srvsvc pipe")
+                raise MalformedResponse("empty read from the srvsvc pipe")
             assembler.feed(bytes(data))
         return assembler.stub_data
 
@@ -874,7 +883,7 @@ class Smb2Dialect(CommonOps):
                 self.check(responses[1], "READ")
                 data = ReadResponse.unpack_from(responses[1].buf, HEADER_SIZE).data
             if len(data) > first:
-                raise ProtocolError("server returned %d bytes for a %d-byte READ" % (len(data), first))
+                raise MalformedResponse("server returned %d bytes for a %d-byte READ" % (len(data), first))
             if len(data):
                 file_obj.write(data)
                 if progress:
@@ -947,7 +956,7 @@ class Smb2Dialect(CommonOps):
             if head:
                 count = WriteResponse.unpack_from(responses[1].buf, HEADER_SIZE).count
                 if count != len(head):
-                    raise ProtocolError("server wrote %d bytes of a %d-byte WRITE" % (count, len(head)))
+                    raise MalformedResponse("server wrote %d bytes of a %d-byte WRITE" % (count, len(head)))
                 if progress:
                     progress(count)
             return offset + len(head)
@@ -987,7 +996,7 @@ class Smb2Dialect(CommonOps):
             self.check(resp, "WRITE")
             count = WriteResponse.unpack_from(resp.buf, HEADER_SIZE).count
             if count > len(data):
-                raise ProtocolError("server wrote %d bytes of a %d-byte WRITE" % (count, len(data)))
+                raise MalformedResponse("server wrote %d bytes of a %d-byte WRITE" % (count, len(data)))
             if count < len(data):
                 if count == 0:
                     raise OperationFailure("WRITE at offset %d made no progress" % (off + count), [resp])
@@ -1121,12 +1130,12 @@ def snapshots_to_datetimes(names: Sequence[str]) -> List[datetime]:
     for name in names:
         m = _SNAPSHOT_RE.match(name)
         if not m:
-            raise ProtocolError("malformed snapshot token %r" % name)
+            raise MalformedResponse("malformed snapshot token %r" % name)
         try:
             year, month, day, hour, minute, second = (int(g) for g in m.groups())
             out.append(datetime(year, month, day, hour, minute, second))
         except ValueError as err:
-            raise ProtocolError("malformed snapshot token %r" % name) from err
+            raise MalformedResponse("malformed snapshot token %r" % name) from err
     return out
 
 

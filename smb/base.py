@@ -29,13 +29,13 @@ from typing import Any, Callable, Collection, Container, Dict, Generator, List, 
 
 from . import smb_constants as C
 from ._framing import Framer
-from .exceptions import (NotConnectedError, NotReadyError, OperationFailure, ProtocolError,
+from .exceptions import (MalformedResponse, NotConnectedError, NotReadyError, OperationFailure, ProtocolError,
                          SMBError, SMBTimeout, UnsupportedFeature)
 
 __all__ = [
     "SMB", "SharedDevice", "SharedFile", "WaitAny",
     "NotReadyError", "NotConnectedError", "SMBTimeout", "SMBError",
-    "ProtocolError", "OperationFailure", "UnsupportedFeature",
+    "ProtocolError", "MalformedResponse", "OperationFailure", "UnsupportedFeature",
     "SIGN_NEVER", "SIGN_WHEN_SUPPORTED", "SIGN_WHEN_REQUIRED",
 ]
 
@@ -190,13 +190,16 @@ class SMB:
 
     The constructor takes pysmb's arguments; ``encrypt`` asks for SMB3
     encryption even when the server does not require it; ``rand`` supplies
-    random bytes (challenges, GUIDs, nonces) and is injectable for tests.
+    random bytes (challenges, GUIDs, nonces) and is injectable for tests;
+    ``smb2_only`` starts with an SMB2 NEGOTIATE instead of pysmb's opening
+    SMB1 NEGOTIATE (SMB1 is then never offered).
     """
 
     def __init__(self, username: str, password: Union[str, Callable[[], str]], my_name: str,
                  remote_name: str, domain: str = "", use_ntlm_v2: bool = True,
                  sign_options: int = SIGN_WHEN_REQUIRED, is_direct_tcp: bool = False,
-                 encrypt: bool = False, rand: Callable[[int], bytes] = os.urandom) -> None:
+                 encrypt: bool = False, rand: Callable[[int], bytes] = os.urandom,
+                 smb2_only: bool = False) -> None:
         self.username = username or ""
         self._password = password
         self.my_name = my_name or ""
@@ -206,6 +209,7 @@ class SMB:
         self.sign_options = sign_options
         self.is_direct_tcp = is_direct_tcp
         self.encrypt = encrypt
+        self.smb2_only = smb2_only
         self.rand = rand
         self.server_ip = ""
         self.reset()
@@ -338,7 +342,10 @@ class SMB:
                 except BaseException as err:  # noqa: BLE001 - handed to the caller via outcome()
                     op.done, op.error = True, err
                     self._forget(op)
-                    if isinstance(err, ProtocolError):
+                    # A response body that does not decode fails only this
+                    # operation; anything else wrong with the protocol (bad
+                    # signature, failed downgrade check, ...) ends the connection.
+                    if isinstance(err, ProtocolError) and not isinstance(err, MalformedResponse):
                         self.mark_broken(err)
                     return
                 exc = None
@@ -437,13 +444,24 @@ class SMB:
                 self.receive_frame(memoryview(payload))
 
     # -- the connection sequence ---------------------------------------------------
-    def connect_op(self) -> OpGen:
-        """NEGOTIATE (pysmb's way: an SMB1 NEGOTIATE that also offers SMB2),
-        then SESSION_SETUP.  Returns False for a refused logon."""
+    def negotiate_op(self, smb1_first: bool = True) -> OpGen:
+        """NEGOTIATE.
+
+        With ``smb1_first`` (pysmb's way) the first request is an SMB1
+        NEGOTIATE that also offers SMB2 (unless ``smb_structs.SUPPORT_SMB2`` is
+        False), so SMB1-only servers are served over SMB1.  Without it the
+        first request is an SMB2 NEGOTIATE offering 2.0.2 to 3.1.1: one round
+        trip less, and SMB1 is never offered.
+        """
         from . import smb_structs
         from ._smb2_ops import Smb2Dialect
         smb2 = Smb2Dialect(self)
         self.dialect = smb2
+        if not smb1_first:
+            if not smb_structs.SUPPORT_SMB2:
+                raise UnsupportedFeature("an SMB2 NEGOTIATE was asked for, but smb_structs.SUPPORT_SMB2 is False")
+            yield from smb2.negotiate()
+            return
         dialects = ["NT LM 0.12"]
         if smb_structs.SUPPORT_SMB2:
             dialects += ["SMB 2.002", "SMB 2.???"]
@@ -453,6 +471,54 @@ class SMB:
         if smb1_response is not None:
             from ._smb1_ops import Smb1Dialect
             self.dialect = Smb1Dialect(self, smb1_response)
+
+    def session_setup_op(self) -> OpGen:
+        """SESSION_SETUP after NEGOTIATE.  Returns False for a refused logon."""
+        if self.dialect is None:
+            raise NotReadyError("NEGOTIATE first")
         ok = yield from self.dialect.session_setup()
         return ok
 
+    def connect_op(self, smb1_first: bool = True) -> OpGen:
+        """NEGOTIATE (see :meth:`negotiate_op`), then SESSION_SETUP.  Returns
+        False for a refused logon."""
+        yield from self.negotiate_op(smb1_first)
+        ok = yield from self.session_setup_op()
+        return ok
+
+
+class ServerMemory:
+    """What earlier connections learnt about servers, keyed by (host, port).
+
+    For now one fact: the server ignores (or hangs up on) SMB1 frames, so the
+    next connection starts with an SMB2 NEGOTIATE.  Bounded: the oldest entry
+    goes when ``limit`` is reached.
+    """
+
+    def __init__(self, limit: int = 1024) -> None:
+        self.limit = limit
+        self._smb2_only: Dict[Tuple[str, int], None] = {}
+
+    def ignores_smb1(self, host: str, port: int) -> bool:
+        return (host, port) in self._smb2_only
+
+    def remember_ignores_smb1(self, host: str, port: int) -> None:
+        key = (host, port)
+        self._smb2_only.pop(key, None)
+        while len(self._smb2_only) >= self.limit:
+            self._smb2_only.pop(next(iter(self._smb2_only)))
+        self._smb2_only[key] = None
+
+    def forget(self) -> None:
+        self._smb2_only.clear()
+
+
+#: Shared by every connection of the process.
+SERVER_MEMORY = ServerMemory()
+
+
+def smb1_probe_seconds(timeout: float) -> float:
+    """How long connect() waits for an answer to the opening SMB1 NEGOTIATE
+    before it tries an SMB2 NEGOTIATE on a new connection: a short part of
+    the whole deadline (1 to 5 seconds)."""
+    return max(1.0, min(5.0, timeout / 4.0))

@@ -15,6 +15,7 @@ from typing import Any, List, Optional, Sequence
 __all__ = [
     "SMBError",
     "ProtocolError",
+    "MalformedResponse",
     "OperationFailure",
     "NotConnectedError",
     "SMBTimeout",
@@ -32,7 +33,8 @@ class ProtocolError(SMBError):
 
     Malformed frames, offsets outside a message, bad signatures, failed
     decryption and unexpected message ids all end up here.  After a
-    ``ProtocolError`` the connection is marked broken.
+    ``ProtocolError`` the connection is marked broken, except for its
+    subclass :class:`MalformedResponse` (one undecodable response body).
 
     ``data`` optionally holds the offending bytes (never secrets).
     """
@@ -44,6 +46,17 @@ class ProtocolError(SMBError):
 
     def __str__(self) -> str:
         return self.message
+
+
+class MalformedResponse(ProtocolError):
+    """A response arrived whole (framed, and signed or encrypted where that is
+    required) but its body does not decode.
+
+    Only the operation that waited for it fails; the connection stays usable,
+    because nothing about the message stream is in doubt.  Framing, signature,
+    message-id and decryption errors are plain :class:`ProtocolError` and
+    break the connection.
+    """
 
 
 class OperationFailure(SMBError):

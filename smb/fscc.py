@@ -3,15 +3,15 @@
 These travel inside QUERY_DIRECTORY / QUERY_INFO / SET_INFO buffers (and the
 SMB1 TRANS2 equivalents).  Offsets here are relative to the start of the
 buffer handed in, not to an SMB header.  Parsers treat the buffer as hostile:
-malformed input raises :class:`~smb.exceptions.ProtocolError` and nothing else.
+malformed input raises :class:`~smb.exceptions.MalformedResponse` (a :class:`~smb.exceptions.ProtocolError`) and nothing else.
 """
 from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
-from typing import List, Union
+from typing import List, Optional, Tuple, Union
 
-from smb.exceptions import ProtocolError
+from smb.exceptions import MalformedResponse
 
 __all__ = [
     "MAX_DIRECTORY_ENTRIES",
@@ -21,6 +21,7 @@ __all__ = [
     "parse_file_full_directory_information",
     "parse_file_id_full_directory_information",
     "parse_file_names_information",
+    "parse_find_data",
     "FileBasicInformation",
     "FileStandardInformation",
     "FileInternalInformation",
@@ -49,18 +50,18 @@ def _decode(data: Buffer, what: str) -> str:
     try:
         return bytes(data).decode("utf-16-le")
     except UnicodeDecodeError as err:
-        raise ProtocolError(f"{what}: invalid UTF-16LE string") from err
+        raise MalformedResponse(f"{what}: invalid UTF-16LE string") from err
 
 
 def _fixed(st: struct.Struct, buf: Buffer, offset: int, what: str) -> tuple:
     if offset < 0 or offset + st.size > len(buf):
-        raise ProtocolError(f"{what}: need {st.size} bytes at {offset}, have {len(buf)}")
+        raise MalformedResponse(f"{what}: need {st.size} bytes at {offset}, have {len(buf)}")
     return st.unpack_from(buf, offset)
 
 
 def _string(buf: Buffer, start: int, length: int, what: str) -> str:
     if start + length > len(buf):
-        raise ProtocolError(f"{what}: name of {length} bytes runs past the buffer")
+        raise MalformedResponse(f"{what}: name of {length} bytes runs past the buffer")
     return _decode(memoryview(buf)[start:start + length], what)
 
 
@@ -103,26 +104,26 @@ def _walk(buf: Buffer, fixed_size: int, what: str):
         return
     while True:
         if pos + fixed_size > n:
-            raise ProtocolError(f"{what}: entry at {pos} truncated (buffer {n} bytes)")
+            raise MalformedResponse(f"{what}: entry at {pos} truncated (buffer {n} bytes)")
         (next_off,) = struct.unpack_from("<I", buf, pos)
         yield pos, next_off
         count += 1
         if next_off == 0:
             return
         if next_off < fixed_size:
-            raise ProtocolError(f"{what}: NextEntryOffset {next_off} overlaps the entry")
+            raise MalformedResponse(f"{what}: NextEntryOffset {next_off} overlaps the entry")
         if count >= MAX_DIRECTORY_ENTRIES:
-            raise ProtocolError(f"{what}: more than {MAX_DIRECTORY_ENTRIES} entries")
+            raise MalformedResponse(f"{what}: more than {MAX_DIRECTORY_ENTRIES} entries")
         pos += next_off
         if pos >= n:
-            raise ProtocolError(f"{what}: NextEntryOffset points outside the buffer")
+            raise MalformedResponse(f"{what}: NextEntryOffset points outside the buffer")
 
 
 def _check_name_fits(pos: int, fixed_size: int, name_len: int, next_off: int, n: int,
                      what: str) -> int:
     start = pos + fixed_size
     if start + name_len > n or (next_off and fixed_size + name_len > next_off):
-        raise ProtocolError(f"{what}: FileName of {name_len} bytes runs past the entry")
+        raise MalformedResponse(f"{what}: FileName of {name_len} bytes runs past the entry")
     return start
 
 
@@ -132,24 +133,126 @@ _ID_BOTH_DIR = struct.Struct("<IIQQQQQQIIIBB24sHQ")
 _BOTH_DIR = struct.Struct("<IIQQQQQQIIIBB24s")
 
 
-def _parse_both(buf: Buffer, with_id: bool) -> List[DirectoryEntry]:
+def _both_entry(buf: Buffer, pos: int, next_off: int, with_id: bool, what: str) -> DirectoryEntry:
+    """The entry at ``pos`` (its fixed part is known to fit); ``next_off`` 0
+    means the name may run to the end of the buffer."""
     st = _ID_BOTH_DIR if with_id else _BOTH_DIR
-    what = "FileIdBothDirectoryInformation" if with_id else "FileBothDirectoryInformation"
-    out: List[DirectoryEntry] = []
+    fields = st.unpack_from(buf, pos)
+    (_, index, ctime, atime, wtime, chtime, eof, alloc, attrs, name_len, ea,
+     short_len, _, short_raw) = fields[:14]
+    file_id = fields[15] if with_id else 0
+    if short_len > 24:
+        raise MalformedResponse(f"{what}: ShortNameLength {short_len} > 24")
+    start = _check_name_fits(pos, st.size, name_len, next_off, len(buf), what)
+    name = _string(buf, start, name_len, what)
+    short = _decode(short_raw[:short_len], what)
+    return DirectoryEntry(index, ctime, atime, wtime, chtime, eof, alloc, attrs, ea, short, file_id, name)
+
+
+def _both_what(with_id: bool) -> str:
+    return "FileIdBothDirectoryInformation" if with_id else "FileBothDirectoryInformation"
+
+
+def _parse_both(buf: Buffer, with_id: bool) -> List[DirectoryEntry]:
+    what = _both_what(with_id)
+    size = (_ID_BOTH_DIR if with_id else _BOTH_DIR).size
+    return [_both_entry(buf, pos, next_off, with_id, what) for pos, next_off in _walk(buf, size, what)]
+
+
+#: Padding a sane server leaves between two entries (they are 8-byte aligned).
+_MAX_PAD = 7
+
+
+def _entry_length(buf: Buffer, pos: int, size: int) -> int:
+    """Fixed part + FileNameLength of the entry at ``pos`` (FileNameLength is
+    the 4 bytes before EaSize, at offset 60 in every "both" layout)."""
+    return size + struct.unpack_from("<I", buf, pos + 60)[0]
+
+
+def _parse_both_declared(buf: Buffer, with_id: bool) -> Tuple[List[DirectoryEntry], bool]:
+    """Follow NextEntryOffset; a last offset that points exactly at the end of
+    the buffer ends the listing (Samba's SMB1 FIND responses do that).
+    Returns the entries and whether the layout is tight: no entry leaves more
+    than alignment padding before the next one or the end."""
+    what = _both_what(with_id)
+    size = (_ID_BOTH_DIR if with_id else _BOTH_DIR).size
     n = len(buf)
-    for pos, next_off in _walk(buf, st.size, what):
-        fields = st.unpack_from(buf, pos)
-        (_, index, ctime, atime, wtime, chtime, eof, alloc, attrs, name_len, ea,
-         short_len, _, short_raw) = fields[:14]
-        file_id = fields[15] if with_id else 0
-        if short_len > 24:
-            raise ProtocolError(f"{what}: ShortNameLength {short_len} > 24")
-        start = _check_name_fits(pos, st.size, name_len, next_off, n, what)
-        name = _string(buf, start, name_len, what)
-        short = _decode(short_raw[:short_len], what)
-        out.append(DirectoryEntry(index, ctime, atime, wtime, chtime, eof, alloc, attrs, ea,
-                                  short, file_id, name))
+    out: List[DirectoryEntry] = []
+    tight = True
+    pos = 0
+    while n:
+        if pos + size > n:
+            raise MalformedResponse(f"{what}: entry at {pos} truncated (buffer {n} bytes)")
+        (next_off,) = struct.unpack_from("<I", buf, pos)
+        last = next_off == 0 or pos + next_off == n
+        out.append(_both_entry(buf, pos, 0 if last else next_off, with_id, what))
+        used = _entry_length(buf, pos, size)
+        gap = (n - pos if last else next_off) - used
+        tight = tight and 0 <= gap <= _MAX_PAD
+        if last:
+            break
+        if next_off < size:
+            raise MalformedResponse(f"{what}: NextEntryOffset {next_off} overlaps the entry")
+        if len(out) >= MAX_DIRECTORY_ENTRIES:
+            raise MalformedResponse(f"{what}: more than {MAX_DIRECTORY_ENTRIES} entries")
+        pos += next_off
+        if pos >= n:
+            raise MalformedResponse(f"{what}: NextEntryOffset points outside the buffer")
+    return out, tight
+
+
+def _parse_both_packed(buf: Buffer, with_id: bool) -> List[DirectoryEntry]:
+    """Entries laid back to back, each exactly its fixed part and name long
+    (NextEntryOffset ignored), filling the buffer up to alignment padding."""
+    what = _both_what(with_id)
+    size = (_ID_BOTH_DIR if with_id else _BOTH_DIR).size
+    n = len(buf)
+    out: List[DirectoryEntry] = []
+    pos = 0
+    while n - pos > _MAX_PAD:
+        if pos + size > n:
+            raise MalformedResponse(f"{what}: entry at {pos} truncated (buffer {n} bytes)")
+        used = _entry_length(buf, pos, size)
+        if pos + used > n:
+            raise MalformedResponse(f"{what}: FileName at {pos} runs past the buffer")
+        out.append(_both_entry(buf, pos, used, with_id, what))
+        if len(out) > MAX_DIRECTORY_ENTRIES:
+            raise MalformedResponse(f"{what}: more than {MAX_DIRECTORY_ENTRIES} entries")
+        pos += used
     return out
+
+
+def parse_find_data(buf: Buffer, with_id: bool = True) -> List[DirectoryEntry]:
+    """Parse the data of an SMB1 TRANS2 FIND_FIRST2 / FIND_NEXT2 response
+    (SMB_FIND_FILE_ID_BOTH_DIRECTORY_INFO, or SMB_FIND_FILE_BOTH_DIRECTORY_INFO
+    without ``with_id``; [MS-CIFS] 2.2.8.1.7, [MS-SMB] 2.2.8.1.3).
+
+    Servers disagree about the layout, so every entry is parsed within
+    bounds under the layout that explains the buffer:
+
+    * NextEntryOffset followed, each entry followed by at most alignment
+      padding (Samba and Windows; Samba's last offset points at the end);
+    * otherwise entries back to back with no padding although their offsets
+      count some (impacket's FIND_NEXT2);
+    * otherwise NextEntryOffset followed with whatever slack the server left.
+
+    When no layout parses, :class:`~smb.exceptions.MalformedResponse` is raised.
+    """
+    try:
+        declared, tight = _parse_both_declared(buf, with_id)
+    except MalformedResponse as err:
+        declared_error: Optional[MalformedResponse] = err
+        declared, tight = [], False
+    else:
+        declared_error = None
+        if tight:
+            return declared
+    try:
+        return _parse_both_packed(buf, with_id)
+    except MalformedResponse:
+        if declared_error is not None:
+            raise declared_error from None
+        return declared
 
 
 def parse_file_id_both_directory_information(buf: Buffer) -> List[DirectoryEntry]:
@@ -238,7 +341,7 @@ class FileBasicInformation:
     def unpack_from(cls, buf: Buffer, offset: int = 0) -> "FileBasicInformation":
         # Some servers return 36 bytes (no Reserved); accept that.
         if offset < 0 or offset + 36 > len(buf):
-            raise ProtocolError("FileBasicInformation: truncated")
+            raise MalformedResponse("FileBasicInformation: truncated")
         ctime, atime, wtime, chtime, attrs = struct.unpack_from("<QQQQI", buf, offset)
         return cls(ctime, atime, wtime, chtime, attrs)
 
@@ -266,7 +369,7 @@ class FileStandardInformation:
     def unpack_from(cls, buf: Buffer, offset: int = 0) -> "FileStandardInformation":
         # The trailing Reserved is sometimes omitted (22 bytes).
         if offset < 0 or offset + 22 > len(buf):
-            raise ProtocolError("FileStandardInformation: truncated")
+            raise MalformedResponse("FileStandardInformation: truncated")
         alloc, eof, links, pending, directory = struct.unpack_from("<QQIBB", buf, offset)
         return cls(alloc, eof, links, bool(pending), bool(directory))
 
@@ -308,7 +411,7 @@ class FileAllInformation:
     def unpack_from(cls, buf: Buffer, offset: int = 0) -> "FileAllInformation":
         what = "FileAllInformation"
         if offset < 0 or offset + _ALL_FIXED_SIZE > len(buf):
-            raise ProtocolError(f"{what}: truncated")
+            raise MalformedResponse(f"{what}: truncated")
         basic = FileBasicInformation.unpack_from(buf, offset)
         standard = FileStandardInformation.unpack_from(buf, offset + 40)
         internal, ea, access, position, mode, alignment, name_len = _ALL_MIDDLE.unpack_from(
@@ -335,7 +438,7 @@ class FileNetworkOpenInformation:
     @classmethod
     def unpack_from(cls, buf: Buffer, offset: int = 0) -> "FileNetworkOpenInformation":
         if offset < 0 or offset + 52 > len(buf):
-            raise ProtocolError("FileNetworkOpenInformation: truncated")
+            raise MalformedResponse("FileNetworkOpenInformation: truncated")
         fields = struct.unpack_from("<QQQQQQI", buf, offset)
         return cls(*fields)
 

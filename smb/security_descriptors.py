@@ -6,7 +6,7 @@ that code written for pysmb keeps working: :class:`SID`, :class:`ACE`,
 
 Every parser here treats its input as hostile: offsets, sizes and counts are
 checked before they are used, and malformed input raises
-:class:`~smb.exceptions.ProtocolError` and nothing else.
+:class:`~smb.exceptions.MalformedResponse` (a :class:`~smb.exceptions.ProtocolError`) and nothing else.
 
 Difference from pysmb: the well-known ``SID_*`` constants are :class:`SID`
 objects rather than strings.  A :class:`SID` compares equal to (and hashes
@@ -20,7 +20,7 @@ import re
 import struct
 from typing import Any, Dict, List, Optional, Tuple, Union
 
-from smb.exceptions import ProtocolError
+from smb.exceptions import MalformedResponse
 from .smb_constants import AccessMask  # noqa: F401 - re-exported (ACE masks)
 
 Buffer = Union[bytes, bytearray, memoryview]
@@ -250,15 +250,15 @@ class SID:
         """Parse the binary SID at ``offset``; returns ``(sid, end_offset)``."""
         view = memoryview(buf)
         if offset < 0 or offset + _SID_HEADER.size > len(view):
-            raise ProtocolError("SID truncated: %d bytes at offset %d" % (max(len(view) - offset, 0), offset))
+            raise MalformedResponse("SID truncated: %d bytes at offset %d" % (max(len(view) - offset, 0), offset))
         revision, count, authority_bytes = _SID_HEADER.unpack_from(view, offset)
         if revision != 1:
-            raise ProtocolError("SID revision %d is not 1" % revision)
+            raise MalformedResponse("SID revision %d is not 1" % revision)
         if count > SID_MAX_SUBAUTHORITIES:
-            raise ProtocolError("SID claims %d subauthorities (at most %d)" % (count, SID_MAX_SUBAUTHORITIES))
+            raise MalformedResponse("SID claims %d subauthorities (at most %d)" % (count, SID_MAX_SUBAUTHORITIES))
         end = offset + _SID_HEADER.size + 4 * count
         if end > len(view):
-            raise ProtocolError("SID with %d subauthorities truncated" % count)
+            raise MalformedResponse("SID with %d subauthorities truncated" % count)
         subauthorities = list(struct.unpack_from("<%dI" % count, view, offset + _SID_HEADER.size))
         return cls(revision, int.from_bytes(authority_bytes, "big"), subauthorities), end
 
@@ -340,25 +340,25 @@ class ACE:
         """Parse the ACE at ``offset``; returns ``(ace, offset + AceSize)``."""
         view = memoryview(buf)
         if offset < 0 or offset + _ACE_HEADER.size > len(view):
-            raise ProtocolError("ACE header truncated at offset %d" % offset)
+            raise MalformedResponse("ACE header truncated at offset %d" % offset)
         type_, flags, size = _ACE_HEADER.unpack_from(view, offset)
         if size < _ACE_HEADER.size:
-            raise ProtocolError("ACE size %d is smaller than its header" % size)
+            raise MalformedResponse("ACE size %d is smaller than its header" % size)
         end = offset + size
         if end > len(view):
-            raise ProtocolError("ACE size %d runs past the end of its data (%d bytes)" % (size, len(view) - offset))
+            raise MalformedResponse("ACE size %d runs past the end of its data (%d bytes)" % (size, len(view) - offset))
         body = view[offset + _ACE_HEADER.size:end]
         if type_ not in _KNOWN_ACE_TYPES:
             return cls(type_, flags, None, None, {"raw_data": bytes(body)}), end
 
         additional: Dict[str, Any] = {}
         if len(body) < 4:
-            raise ProtocolError("ACE of type %#04x has no room for its access mask" % type_)
+            raise MalformedResponse("ACE of type %#04x has no room for its access mask" % type_)
         (mask,) = _U32.unpack_from(body, 0)
         pos = 4
         if type_ in _OBJECT_ACE_TYPES:
             if pos + 4 > len(body):
-                raise ProtocolError("object ACE truncated before its flags")
+                raise MalformedResponse("object ACE truncated before its flags")
             (object_flags,) = _U32.unpack_from(body, pos)
             pos += 4
             additional["flags"] = object_flags
@@ -366,7 +366,7 @@ class ACE:
                              (ObjectAceFlags.INHERITED_OBJECT_TYPE_PRESENT, "inherited_object_type")):
                 if object_flags & bit:
                     if pos + 16 > len(body):
-                        raise ProtocolError("object ACE truncated in its %s GUID" % key)
+                        raise MalformedResponse("object ACE truncated in its %s GUID" % key)
                     additional[key] = bytes(body[pos:pos + 16])
                     pos += 16
                 else:
@@ -445,17 +445,17 @@ class ACL:
         """Parse the ACL at ``offset``; returns ``(acl, offset + AclSize)``."""
         view = memoryview(buf)
         if offset < 0 or offset + _ACL_HEADER.size > len(view):
-            raise ProtocolError("ACL header truncated at offset %d" % offset)
+            raise MalformedResponse("ACL header truncated at offset %d" % offset)
         revision, _sbz1, size, count, _sbz2 = _ACL_HEADER.unpack_from(view, offset)
         if size < _ACL_HEADER.size:
-            raise ProtocolError("ACL size %d is smaller than its header" % size)
+            raise MalformedResponse("ACL size %d is smaller than its header" % size)
         end = offset + size
         if end > len(view):
-            raise ProtocolError("ACL size %d runs past the end of its data (%d bytes)" % (size, len(view) - offset))
+            raise MalformedResponse("ACL size %d runs past the end of its data (%d bytes)" % (size, len(view) - offset))
         # Every ACE is at least its 4-byte header: refuse an impossible count
         # before looping over it.
         if count * _ACE_HEADER.size > size - _ACL_HEADER.size:
-            raise ProtocolError("ACL claims %d ACEs in %d bytes" % (count, size))
+            raise MalformedResponse("ACL claims %d ACEs in %d bytes" % (count, size))
         acl_view = view[:end]
         aces = []
         pos = offset + _ACL_HEADER.size
@@ -520,17 +520,17 @@ class SecurityDescriptor:
         """
         view = memoryview(data)
         if len(view) < _SD_HEADER.size:
-            raise ProtocolError("security descriptor truncated: %d bytes" % len(view))
+            raise MalformedResponse("security descriptor truncated: %d bytes" % len(view))
         (revision, _sbz1, flags, owner_offset, group_offset, sacl_offset,
          dacl_offset) = _SD_HEADER.unpack_from(view, 0)
         if revision != 1:
-            raise ProtocolError("security descriptor revision %d is not 1" % revision)
+            raise MalformedResponse("security descriptor revision %d is not 1" % revision)
         if not flags & SECURITY_DESCRIPTOR_SELF_RELATIVE:
-            raise ProtocolError("security descriptor is not in self-relative form")
+            raise MalformedResponse("security descriptor is not in self-relative form")
         for name, value in (("owner", owner_offset), ("group", group_offset),
                             ("SACL", sacl_offset), ("DACL", dacl_offset)):
             if value and not _SD_HEADER.size <= value < len(view):
-                raise ProtocolError("security descriptor %s offset %d outside %d bytes"
+                raise MalformedResponse("security descriptor %s offset %d outside %d bytes"
                                     % (name, value, len(view)))
         owner = SID.unpack_from(view, owner_offset)[0] if owner_offset else None
         group = SID.unpack_from(view, group_offset)[0] if group_offset else None

@@ -9,7 +9,7 @@ Conventions shared by every class here:
   (``buf[0]`` is the 0xFE of the header) and the offset of the body.  It checks
   StructureSize and every offset/length against ``len(buf)``; a variable part
   comes back as a ``memoryview`` slice of ``buf`` (no copy), strings as ``str``.
-  Any malformed input raises :class:`~smb.exceptions.ProtocolError`.
+  Any malformed input raises :class:`~smb.exceptions.MalformedResponse` (a :class:`~smb.exceptions.ProtocolError`).
 * Strings are UTF-16LE, GUIDs and FileIds raw 16-byte ``bytes``, times raw
   FILETIME integers.
 """
@@ -19,7 +19,7 @@ import struct
 from dataclasses import dataclass
 from typing import Tuple, Union
 
-from smb.exceptions import ProtocolError
+from smb.exceptions import MalformedResponse
 from smb.smb2_constants import (
     SMB2_HEADER_SIZE,
     SMB2_NO_FILE_ID,
@@ -98,14 +98,14 @@ def _unpack_fixed(st: struct.Struct, buf: Buffer, offset: int, structure_size: i
                   what: str) -> tuple:
     """Unpack the fixed part of a body and check its StructureSize."""
     if offset < 0 or offset + st.size > len(buf):
-        raise ProtocolError(
+        raise MalformedResponse(
             f"{what}: body needs {st.size} bytes at offset {offset}, message has {len(buf)}")
     try:
         fields = st.unpack_from(buf, offset)
     except struct.error as err:  # pragma: no cover - guarded by the length check
-        raise ProtocolError(f"{what}: {err}") from err
+        raise MalformedResponse(f"{what}: {err}") from err
     if fields[0] != structure_size:
-        raise ProtocolError(f"{what}: StructureSize {fields[0]}, expected {structure_size}")
+        raise MalformedResponse(f"{what}: StructureSize {fields[0]}, expected {structure_size}")
     return fields
 
 
@@ -114,7 +114,7 @@ def _view(buf: Buffer, data_offset: int, length: int, min_offset: int, what: str
     if length == 0:
         return _EMPTY
     if data_offset < min_offset or data_offset + length > len(buf):
-        raise ProtocolError(
+        raise MalformedResponse(
             f"{what}: buffer at {data_offset} length {length} outside "
             f"[{min_offset}, {len(buf)})")
     return memoryview(buf)[data_offset:data_offset + length]
@@ -124,7 +124,7 @@ def _decode(data: Buffer, what: str) -> str:
     try:
         return bytes(data).decode("utf-16-le")
     except UnicodeDecodeError as err:
-        raise ProtocolError(f"{what}: invalid UTF-16LE string") from err
+        raise MalformedResponse(f"{what}: invalid UTF-16LE string") from err
 
 
 def _file_id(file_id: bytes) -> bytes:
@@ -197,13 +197,13 @@ class Smb2Header:
     @classmethod
     def unpack_from(cls, buf: Buffer, offset: int = 0) -> "Smb2Header":
         if offset < 0 or offset + 64 > len(buf):
-            raise ProtocolError(f"SMB2 header: need 64 bytes at {offset}, have {len(buf)}")
+            raise MalformedResponse(f"SMB2 header: need 64 bytes at {offset}, have {len(buf)}")
         (proto, size, charge, status, command, credits, flags, next_command,
          message_id, a, b, session_id, signature) = HEADER_STRUCT.unpack_from(buf, offset)
         if proto != SMB2_PROTOCOL_ID:
-            raise ProtocolError(f"SMB2 header: bad protocol id {proto!r}")
+            raise MalformedResponse(f"SMB2 header: bad protocol id {proto!r}")
         if size != 64:
-            raise ProtocolError(f"SMB2 header: StructureSize {size}, expected 64")
+            raise MalformedResponse(f"SMB2 header: StructureSize {size}, expected 64")
         if flags & _ASYNC:
             return cls(command, charge, status, credits, flags, next_command, message_id,
                        a | (b << 32), 0, session_id, signature, 0)
@@ -280,17 +280,17 @@ def _pack_contexts(contexts: Tuple[NegotiateContext, ...]) -> bytes:
 def _parse_contexts(buf: Buffer, pos: int, count: int, min_offset: int,
                     what: str) -> Tuple[NegotiateContext, ...]:
     if count and (pos < min_offset or pos > len(buf)):
-        raise ProtocolError(f"{what}: NegotiateContextOffset {pos} outside the message")
+        raise MalformedResponse(f"{what}: NegotiateContextOffset {pos} outside the message")
     result = []
     for i in range(count):
         if i:
             pos = _align8(pos)
         if pos + 8 > len(buf):
-            raise ProtocolError(f"{what}: negotiate context {i} truncated")
+            raise MalformedResponse(f"{what}: negotiate context {i} truncated")
         ctype, length, _ = _CONTEXT_HEADER.unpack_from(buf, pos)
         pos += 8
         if pos + length > len(buf):
-            raise ProtocolError(f"{what}: negotiate context {i} data truncated")
+            raise MalformedResponse(f"{what}: negotiate context {i} data truncated")
         result.append(NegotiateContext(ctype, bytes(buf[pos:pos + length])))
         pos += length
     return tuple(result)
@@ -298,14 +298,14 @@ def _parse_contexts(buf: Buffer, pos: int, count: int, min_offset: int,
 
 def _expect_context(ctx: NegotiateContext, ctype: int, what: str) -> bytes:
     if ctx.context_type != ctype:
-        raise ProtocolError(f"{what}: context type {ctx.context_type}, expected {ctype}")
+        raise MalformedResponse(f"{what}: context type {ctx.context_type}, expected {ctype}")
     return ctx.data
 
 
 def _u16_list(data: bytes, pos: int, count: int, what: str) -> Tuple[int, ...]:
     end = pos + 2 * count
     if end > len(data):
-        raise ProtocolError(f"{what}: list of {count} truncated")
+        raise MalformedResponse(f"{what}: list of {count} truncated")
     return struct.unpack_from(f"<{count}H", data, pos)
 
 
@@ -326,12 +326,12 @@ class PreauthIntegrityCapabilities:
         what = "PREAUTH_INTEGRITY_CAPABILITIES"
         data = _expect_context(ctx, NegotiateContextType.PREAUTH_INTEGRITY_CAPABILITIES, what)
         if len(data) < 4:
-            raise ProtocolError(f"{what}: truncated")
+            raise MalformedResponse(f"{what}: truncated")
         count, salt_len = struct.unpack_from("<HH", data)
         algs = _u16_list(data, 4, count, what)
         start = 4 + 2 * count
         if start + salt_len > len(data):
-            raise ProtocolError(f"{what}: salt truncated")
+            raise MalformedResponse(f"{what}: salt truncated")
         return cls(algs, bytes(data[start:start + salt_len]))
 
 
@@ -343,7 +343,7 @@ def _list_context(ctype: int, values: tuple) -> NegotiateContext:
 def _parse_list_context(ctx: NegotiateContext, ctype: int, what: str) -> Tuple[int, ...]:
     data = _expect_context(ctx, ctype, what)
     if len(data) < 2:
-        raise ProtocolError(f"{what}: truncated")
+        raise MalformedResponse(f"{what}: truncated")
     (count,) = struct.unpack_from("<H", data)
     return _u16_list(data, 2, count, what)
 
@@ -777,10 +777,10 @@ class ReadResponse:
     def data_view(cls, buf: Buffer, offset: int = SMB2_HEADER_SIZE) -> memoryview:
         """Only the data, as a slice of ``buf``: the hot path of a download."""
         if offset < 0 or offset + 16 > len(buf):
-            raise ProtocolError("READ response: truncated body")
+            raise MalformedResponse("READ response: truncated body")
         size, data_off, _, length, _, _ = _READ_RESP.unpack_from(buf, offset)
         if size != 17:
-            raise ProtocolError(f"READ response: StructureSize {size}, expected 17")
+            raise MalformedResponse(f"READ response: StructureSize {size}, expected 17")
         return _view(buf, data_off, length, offset + 16, "READ response data")
 
 
@@ -913,7 +913,7 @@ class ValidateNegotiateInfoResponse:
     @classmethod
     def unpack_from(cls, buf: Buffer, offset: int = 0) -> "ValidateNegotiateInfoResponse":
         if offset < 0 or offset + 24 > len(buf):
-            raise ProtocolError("VALIDATE_NEGOTIATE_INFO response: truncated")
+            raise MalformedResponse("VALIDATE_NEGOTIATE_INFO response: truncated")
         caps, guid, mode, dialect = _VALIDATE_NEGOTIATE.unpack_from(buf, offset)
         return cls(caps, guid, mode, dialect)
 
@@ -1150,11 +1150,11 @@ class TransformHeader:
     @classmethod
     def unpack_from(cls, buf: Buffer, offset: int = 0) -> "TransformHeader":
         if offset < 0 or offset + 52 > len(buf):
-            raise ProtocolError(f"TRANSFORM_HEADER: need 52 bytes at {offset}, have {len(buf)}")
+            raise MalformedResponse(f"TRANSFORM_HEADER: need 52 bytes at {offset}, have {len(buf)}")
         proto, sig, nonce, size, _, flags, session_id = TRANSFORM_HEADER_STRUCT.unpack_from(
             buf, offset)
         if proto != SMB2_TRANSFORM_PROTOCOL_ID:
-            raise ProtocolError(f"TRANSFORM_HEADER: bad protocol id {proto!r}")
+            raise MalformedResponse(f"TRANSFORM_HEADER: bad protocol id {proto!r}")
         return cls(sig, nonce, size, flags, session_id)
 
 

@@ -9,7 +9,7 @@ DataOffset, ParameterOffset, Unicode alignment) are always counted from the
 first byte of the SMB header, never from the transport frame.
 
 Parsers treat the peer as hostile: every offset and length is checked before
-it is used, and malformed input raises :class:`ProtocolError` only.
+it is used, and malformed input raises :class:`MalformedResponse` (a :class:`ProtocolError`) only.
 
 References: [MS-CIFS] 2.2 (messages), [MS-SMB] 2.2 (the NT LM 0.12 extensions
 Windows and Samba use), the CIFS draft (Leach/Naik 1997) section 4.
@@ -24,7 +24,7 @@ from typing import ClassVar, List, Optional, Sequence, Tuple, Type, TypeVar, Uni
 
 from smb import smb_constants as c
 from smb.crypto import md5
-from smb.exceptions import OperationFailure, ProtocolError, UnsupportedFeature
+from smb.exceptions import MalformedResponse, OperationFailure, ProtocolError, UnsupportedFeature
 from . import fscc
 # The pass-through information levels share their layout with SMB2 ([MS-FSCC]).
 from .fscc import FileBasicInformation, FileFsFullSizeInformation, FileFsSizeInformation  # noqa: F401
@@ -96,7 +96,7 @@ def _view(buf: Buffer, offset: int = 0) -> memoryview:
     if mv.ndim != 1 or mv.format != "B":
         mv = mv.cast("B")
     if offset < 0 or offset > len(mv):
-        raise ProtocolError(f"offset {offset} outside a buffer of {len(mv)} bytes")
+        raise MalformedResponse(f"offset {offset} outside a buffer of {len(mv)} bytes")
     return mv[offset:] if offset else mv
 
 
@@ -154,7 +154,7 @@ def _dec_name(raw: Buffer, unicode: bool) -> str:
     """Decode a length-counted (not terminated) name; odd UTF-16 length is an error."""
     if unicode:
         if len(raw) & 1:
-            raise ProtocolError("odd length for a UTF-16 name")
+            raise MalformedResponse("odd length for a UTF-16 name")
         return bytes(raw).decode("utf-16-le", "surrogatepass")
     return bytes(raw).decode("latin-1")
 
@@ -169,7 +169,7 @@ def _pad_to(pos: int, align: int) -> int:
 
 def _check_words(block: "AndXBlock", *sizes: int) -> None:
     if len(block.words) not in sizes:
-        raise ProtocolError(
+        raise MalformedResponse(
             f"command 0x{block.command:02x}: WordCount {len(block.words) // 2} unexpected")
 
 
@@ -219,11 +219,11 @@ class Smb1Header:
     def unpack_from(cls, buf: Buffer, offset: int = 0) -> "Smb1Header":
         mv = _view(buf, offset)
         if len(mv) < HEADER_SIZE:
-            raise ProtocolError(f"SMB1 header needs {HEADER_SIZE} bytes, got {len(mv)}")
+            raise MalformedResponse(f"SMB1 header needs {HEADER_SIZE} bytes, got {len(mv)}")
         (proto, command, status, flags, flags2, pid_high, sec, _reserved, tid, pid_low,
          uid, mid) = _HEADER.unpack_from(mv, 0)
         if proto != c.SMB1_PROTOCOL_ID:
-            raise ProtocolError("not an SMB1 message (bad protocol id)", bytes(mv[:4]))
+            raise MalformedResponse("not an SMB1 message (bad protocol id)", bytes(mv[:4]))
         return cls(command, status, flags, flags2, pid_high, sec, tid, pid_low, uid, mid)
 
 
@@ -269,15 +269,15 @@ def _words_length(command: int, is_reply: bool, word_count: int) -> int:
 def _block_at(mv: memoryview, pos: int, command: int, unicode: bool,
               is_reply: bool) -> AndXBlock:
     if pos >= len(mv):
-        raise ProtocolError(f"command block at {pos} is past the end of the message")
+        raise MalformedResponse(f"command block at {pos} is past the end of the message")
     nbytes = _words_length(command, is_reply, mv[pos])
     words_end = pos + 1 + nbytes
     if words_end + 2 > len(mv):
-        raise ProtocolError("message truncated inside the parameter words")
+        raise MalformedResponse("message truncated inside the parameter words")
     byte_count = _u16(mv, words_end)
     data_start = words_end + 2
     if data_start + byte_count > len(mv):
-        raise ProtocolError(
+        raise MalformedResponse(
             f"ByteCount {byte_count} runs past the end of the message ({len(mv)} bytes)")
     return AndXBlock(command, pos, mv[pos + 1:words_end], mv[data_start:data_start + byte_count],
                      mv, unicode, is_reply)
@@ -301,10 +301,10 @@ def parse_blocks(buf: Buffer, offset: int = 0) -> Tuple[Smb1Header, List[AndXBlo
             break
         next_offset = _u16(block.words, 2)
         if next_offset < block.data_offset:
-            raise ProtocolError(
+            raise MalformedResponse(
                 f"AndXOffset {next_offset} does not move forward (block at {block.offset})")
         if len(blocks) >= MAX_ANDX_CHAIN:
-            raise ProtocolError("AndX chain too long")
+            raise MalformedResponse("AndX chain too long")
         block = _block_at(mv, next_offset, next_command, header.unicode, header.is_reply)
         blocks.append(block)
     return header, blocks
@@ -408,12 +408,12 @@ class _Response(_Message):
     @classmethod
     def from_block(cls: Type[_R], block: AndXBlock) -> _R:
         if block.command != cls.COMMAND:
-            raise ProtocolError(
+            raise MalformedResponse(
                 f"expected command 0x{cls.COMMAND:02x}, got 0x{block.command:02x}")
         try:
             return cls._from_block(block)
         except (struct.error, IndexError, UnicodeDecodeError, ValueError) as err:
-            raise ProtocolError(f"malformed {cls.__name__}: {err}") from err
+            raise MalformedResponse(f"malformed {cls.__name__}: {err}") from err
 
     @classmethod
     def unpack_from(cls: Type[_R], buf: Buffer, offset: int = 0) -> _R:
@@ -509,10 +509,10 @@ class NegotiateResponse(_Response):
                       system_time=system_time, server_time_zone=tz)
         if caps & c.CAP_EXTENDED_SECURITY:
             if len(data) < 16:
-                raise ProtocolError("NEGOTIATE response too short for ServerGUID")
+                raise MalformedResponse("NEGOTIATE response too short for ServerGUID")
             return cls(server_guid=bytes(data[:16]), security_blob=bytes(data[16:]), **common)
         if challenge_length > len(data):
-            raise ProtocolError("ChallengeLength runs past ByteCount")
+            raise MalformedResponse("ChallengeLength runs past ByteCount")
         pos = block.data_offset + challenge_length
         domain, pos = _dec_str(block.message, pos, block.data_end, block.unicode, align=False)
         server, pos = _dec_str(block.message, pos, block.data_end, block.unicode, align=False)
@@ -660,7 +660,7 @@ class SessionSetupAndXResponse(_Response):
         if extended:
             _, _, _, action, blob_length = _SESSION_SETUP_RESP_EXT.unpack_from(block.words, 0)
             if blob_length > len(block.data):
-                raise ProtocolError("SecurityBlobLength runs past ByteCount")
+                raise MalformedResponse("SecurityBlobLength runs past ByteCount")
             blob = bytes(block.data[:blob_length])
         else:
             _, _, _, action = _SESSION_SETUP_RESP.unpack_from(block.words, 0)
@@ -988,7 +988,7 @@ class ReadAndXResponse(_Response):
         length = (length_high << 16) | length_low
         if length and (data_offset < block.data_offset
                        or data_offset + length > len(block.message)):
-            raise ProtocolError(
+            raise MalformedResponse(
                 f"READ_ANDX data (offset {data_offset}, length {length}) outside the message")
         data = block.message[data_offset:data_offset + length] if length else memoryview(b"")
         return cls(data, available, compaction)
@@ -1383,34 +1383,34 @@ class TransactionResponsePart(_Response):
         try:
             return cls._from_block(block)
         except (struct.error, IndexError, ValueError) as err:
-            raise ProtocolError(f"malformed transaction response: {err}") from err
+            raise MalformedResponse(f"malformed transaction response: {err}") from err
 
     @classmethod
     def _from_block(cls, block: AndXBlock) -> "TransactionResponsePart":
         words = block.words
         if block.command == c.SMB_COM_NT_TRANSACT:
             if len(words) < _NT_TRANS_RESP.size:
-                raise ProtocolError("NT_TRANSACT response: WordCount too small")
+                raise MalformedResponse("NT_TRANSACT response: WordCount too small")
             (_, total_p, total_d, p_count, p_off, p_disp, d_count, d_off, d_disp,
              setup_count) = _NT_TRANS_RESP.unpack_from(words, 0)
             fixed = _NT_TRANS_RESP.size
         elif block.command in (c.SMB_COM_TRANSACTION, c.SMB_COM_TRANSACTION2):
             if len(words) < _TRANS_RESP.size:
-                raise ProtocolError("transaction response: WordCount too small")
+                raise MalformedResponse("transaction response: WordCount too small")
             (total_p, total_d, _, p_count, p_off, p_disp, d_count, d_off, d_disp,
              setup_count, _) = _TRANS_RESP.unpack_from(words, 0)
             fixed = _TRANS_RESP.size
         else:
-            raise ProtocolError(f"command 0x{block.command:02x} is not a transaction")
+            raise MalformedResponse(f"command 0x{block.command:02x} is not a transaction")
         if fixed + 2 * setup_count != len(words):
-            raise ProtocolError("transaction response: SetupCount does not match WordCount")
+            raise MalformedResponse("transaction response: SetupCount does not match WordCount")
         msg = block.message
 
         def piece(offset: int, count: int, what: str) -> memoryview:
             if count == 0:
                 return memoryview(b"")
             if offset < block.data_offset or offset + count > len(msg):
-                raise ProtocolError(f"transaction {what} (offset {offset}, count {count}) "
+                raise MalformedResponse(f"transaction {what} (offset {offset}, count {count}) "
                                     "outside the message")
             return msg[offset:offset + count]
 
@@ -1453,7 +1453,7 @@ class _Ranges:
         i = bisect.bisect_right(self.starts, start)
         if (i > 0 and self.ends[i - 1] > start) or (i < len(self.starts)
                                                     and self.starts[i] < end):
-            raise ProtocolError(f"overlapping transaction {what} displacement {start}")
+            raise MalformedResponse(f"overlapping transaction {what} displacement {start}")
         self.starts.insert(i, start)
         self.ends.insert(i, end)
         self.total += end - start
@@ -1499,23 +1499,23 @@ class TransactionAssembler:
 
     def feed_part(self, part: TransactionResponsePart) -> bool:
         if part.command != self.command:
-            raise ProtocolError(f"expected transaction 0x{self.command:02x}, "
+            raise MalformedResponse(f"expected transaction 0x{self.command:02x}, "
                                 f"got 0x{part.command:02x}")
         if self.complete:
-            raise ProtocolError("transaction response continues after it was complete")
+            raise MalformedResponse("transaction response continues after it was complete")
         self._fragments += 1
         if self._fragments > self.max_fragments:
-            raise ProtocolError("too many transaction response fragments")
+            raise MalformedResponse("too many transaction response fragments")
         total_p, total_d = part.total_parameter_count, part.total_data_count
         if self._setup is None:
             if total_p > self.max_size or total_d > self.max_size:
-                raise ProtocolError(f"transaction response larger than {self.max_size} bytes")
+                raise MalformedResponse(f"transaction response larger than {self.max_size} bytes")
             self._setup = bytes(part.setup)
         else:
             if total_p > self._total_params or total_d > self._total_data:
-                raise ProtocolError("transaction total count grew between responses")
+                raise MalformedResponse("transaction total count grew between responses")
             if total_p < self._param_ranges.max_end or total_d < self._data_ranges.max_end:
-                raise ProtocolError("transaction total count shrank below received data")
+                raise MalformedResponse("transaction total count shrank below received data")
         self._total_params, self._total_data = total_p, total_d
         self._place(self._params, self._param_ranges, part.parameters,
                     part.parameter_displacement, total_p, "parameters")
@@ -1530,7 +1530,7 @@ class TransactionAssembler:
         if count == 0:
             return
         if displacement + count > total:
-            raise ProtocolError(f"transaction {what} displacement {displacement} + {count} "
+            raise MalformedResponse(f"transaction {what} displacement {displacement} + {count} "
                                 f"beyond total {total}")
         ranges.add(displacement, displacement + count, what)
         target.append((displacement, bytes(piece)))
@@ -1545,7 +1545,7 @@ class TransactionAssembler:
 
     def result(self) -> TransactionResponse:
         if not self.complete:
-            raise ProtocolError("transaction response incomplete")
+            raise MalformedResponse("transaction response incomplete")
         return TransactionResponse(self._setup or b"", self._join(self._params, self._total_params),
                                    self._join(self._data, self._total_data))
 
@@ -1555,7 +1555,7 @@ class TransactionAssembler:
 
 def _params_unpack(st: struct.Struct, buf: Buffer, what: str) -> Tuple[int, ...]:
     if len(buf) < st.size:
-        raise ProtocolError(f"{what}: {len(buf)} bytes, need {st.size}")
+        raise MalformedResponse(f"{what}: {len(buf)} bytes, need {st.size}")
     return st.unpack_from(buf, 0)
 
 
@@ -1740,16 +1740,16 @@ def parse_find_file_both_directory_info(data: Buffer, unicode: bool = True,
         return entries
     while True:
         if len(entries) >= max_entries:
-            raise ProtocolError("too many directory entries")
+            raise MalformedResponse("too many directory entries")
         if pos + _BOTH_DIR.size > len(mv):
-            raise ProtocolError(f"directory entry at {pos} truncated")
+            raise MalformedResponse(f"directory entry at {pos} truncated")
         (next_offset, file_index, ctime, atime, wtime, chtime, eof, alloc, attrs, name_len,
          ea_size, short_len, _, short_raw) = _BOTH_DIR.unpack_from(mv, pos)
         name_at = pos + _BOTH_DIR.size
         if name_len > len(mv) - name_at:
-            raise ProtocolError(f"directory entry at {pos}: FileNameLength past the data")
+            raise MalformedResponse(f"directory entry at {pos}: FileNameLength past the data")
         if short_len > 24:
-            raise ProtocolError(f"directory entry at {pos}: ShortNameLength {short_len}")
+            raise MalformedResponse(f"directory entry at {pos}: ShortNameLength {short_len}")
         name = _dec_name(mv[name_at:name_at + name_len], unicode)
         short = _dec_name(short_raw[:short_len], unicode)
         entries.append(FileBothDirectoryInfo(file_index, ctime, atime, wtime, chtime, eof,
@@ -1758,7 +1758,7 @@ def parse_find_file_both_directory_info(data: Buffer, unicode: bool = True,
         if next_offset == 0 or pos + next_offset == len(mv):
             return entries
         if next_offset < _BOTH_DIR.size + name_len or pos + next_offset > len(mv):
-            raise ProtocolError(f"directory entry at {pos}: bad NextEntryOffset {next_offset}")
+            raise MalformedResponse(f"directory entry at {pos}: bad NextEntryOffset {next_offset}")
         pos += next_offset
 
 
@@ -1936,7 +1936,7 @@ def smb1_signature(mac_key: bytes, message: Buffer, sequence_number: int) -> byt
         raise ValueError("sequence number out of range")
     mv = _view(message)
     if len(mv) < HEADER_SIZE:
-        raise ProtocolError("message shorter than an SMB1 header")
+        raise MalformedResponse("message shorter than an SMB1 header")
     signed = b"".join((bytes(mac_key), bytes(mv[:SIGNATURE_OFFSET]),
                        struct.pack("<II", sequence_number, 0),
                        bytes(mv[SIGNATURE_OFFSET + 8:])))

@@ -2,7 +2,8 @@
 # Set up and run smbwire's tests on Debian/Ubuntu. Run from the repository root, as root or
 # through sudo (only the apt-get step needs it).
 #
-#   bash tests/bootstrap.sh deps            install Samba and the Python test dependencies if missing
+#   bash tests/bootstrap.sh deps            install Samba, the Python test dependencies and the
+#                                           impacket side venv (second test server) if missing
 #   bash tests/bootstrap.sh demo [ARGS]     deps, then python3 -m tests.demo
 #   bash tests/bootstrap.sh test [ARGS]     deps, then python3 -m pytest tests -q -ra [ARGS]
 #
@@ -125,9 +126,44 @@ install_python_deps() {
     python_deps_present || { say "Python dependencies still missing after pip install"; return 1; }
 }
 
+# impacket's SMB server is the suite's second server implementation.  It is a test-only
+# dependency and lives in a virtual environment of its own (tests/impacket_server.py names
+# the version and the place), never in the environment the library is tested in.
+install_impacket() {
+    local venv version
+    venv="$("$PYTHON" -c 'from tests.impacket_server import VENV; print(VENV)')"
+    version="$("$PYTHON" -c 'from tests.impacket_server import IMPACKET_VERSION; print(IMPACKET_VERSION)')"
+    if "$venv/bin/python" -c "import impacket.smbserver" >/dev/null 2>&1; then
+        return 0
+    fi
+    say "installing impacket $version into $venv (the tests' second SMB server)"
+    rm -rf "$venv"
+    if ! "$PYTHON" -m venv "$venv" >/dev/null 2>&1; then
+        rm -rf "$venv"
+        if command -v apt-get >/dev/null 2>&1; then
+            say "installing python3-venv"
+            as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends python3-venv \
+                || { as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q \
+                     && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+                        python3-venv; } || true
+        fi
+        "$PYTHON" -m venv "$venv" || { say "cannot make a virtual environment: impacket tests will not run"; return 0; }
+    fi
+    local log status=0
+    log="$(mktemp)"
+    "$venv/bin/python" -m pip install --disable-pip-version-check -q "impacket==$version" >"$log" 2>&1 || status=$?
+    if [ "$status" -ne 0 ]; then
+        cat "$log" >&2
+        say "impacket install failed (status $status): its tests will fail under CI=true"
+    fi
+    rm -f "$log"
+    return 0
+}
+
 deps() {
     install_samba
     install_python_deps
+    install_impacket
 }
 
 run_tests() {

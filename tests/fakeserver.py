@@ -17,6 +17,9 @@ Misbehaviour is scripted per command::
 
     server = FakeSmbServer(files={"a.bin": b"x" * 100}, script={READ: handler})
 
+``smb1="ignore"`` makes it behave like a server with SMB1 removed that drops SMB1 frames
+without a word; ``smb1="reset"`` resets the connection on one.
+
 A handler returns a list of outputs, each an SMB2 message (``bytes``, framed for it), a
 :class:`Raw` (sent as is: broken framing) or :data:`CLOSE`; or it may loop and call
 :meth:`Conn.send` itself (endless interim responses).  ``grant(req) -> int`` sets the credits
@@ -190,6 +193,8 @@ class Conn:
         self.next_handle = 1
         self.requests: List[Request] = []
         self.smb1_negotiated = False
+        #: SMB1 frames received on this connection.
+        self.smb1_frames = 0
 
     # -- output ---------------------------------------------------------------
     def send(self, item: Output) -> None:
@@ -236,6 +241,13 @@ class Conn:
                 length = int.from_bytes(head[1:4], "big")
                 frame = self._recv(length)
                 if frame[:4] == b"\xffSMB":
+                    self.smb1_frames += 1
+                    if self.server.smb1 == "ignore":
+                        continue  # a server with SMB1 removed: no answer at all
+                    if self.server.smb1 == "reset":
+                        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                        self.close()  # RST
+                        break
                     self.send(self._smb1_negotiate())
                     continue
                 offset = 0
@@ -289,7 +301,11 @@ class FakeSmbServer:
 
     def __init__(self, files: Optional[Dict[str, bytes]] = None, script: Optional[Dict[int, Callable]] = None,
                  *, grant: Optional[Callable[[Request], int]] = None, time_limit: float = 30.0,
-                 max_read: int = 65536) -> None:
+                 max_read: int = 65536, smb1: str = "answer") -> None:
+        if smb1 not in ("answer", "ignore", "reset"):
+            raise ValueError("smb1 must be 'answer', 'ignore' or 'reset'")
+        #: What an SMB1 frame gets: the SMB2 wildcard NEGOTIATE answer, nothing, or a reset.
+        self.smb1 = smb1
         self.files: Dict[str, bytes] = dict(files or {})
         self.script: Dict[int, Callable[[Conn, Request], Optional[List[Output]]]] = dict(script or {})
         self.grant: Callable[[Request], int] = grant or (lambda req: max(1, min(req.credits_requested, 64)))

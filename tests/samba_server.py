@@ -45,6 +45,7 @@ __all__ = [
     "nmbd_available",
     "pid_alive",
     "processes_naming",
+    "stop_session",
     "HELLO_TEXT",
     "SNAPSHOT_FILE",
 ]
@@ -283,6 +284,22 @@ def _terminate(pids: Sequence[int], timeout: float = 5.0) -> None:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+
+
+def stop_session(proc: "subprocess.Popen") -> None:
+    """Stop a child started with ``start_new_session=True`` and everything in its
+    process group (its pgid is its PID): SIGTERM, then SIGKILL after 5 s."""
+    if proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=5)
 
 
 class SambaServer:

@@ -2,7 +2,9 @@
 
 Contract, as in test_faults.py: the call raises ``ProtocolError``, ``SMBTimeout`` or
 ``NotConnectedError`` within its deadline, never returns as if complete, never raises anything
-else; after a ``ProtocolError`` the connection is marked broken (``NotConnectedError``).
+else.  After a ``ProtocolError`` about the message stream (framing, message ids) the connection
+is marked broken (``NotConnectedError``); after a ``MalformedResponse`` (a response that arrived
+whole but whose body does not decode) only that operation failed and the connection still works.
 These tests need no Samba (they live under integration/ because they use real sockets).
 """
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any, Callable, Dict, Optional, Tuple, Type, Union
 
 import pytest
 
-from smb.exceptions import NotConnectedError, OperationFailure, ProtocolError, SMBTimeout
+from smb.exceptions import MalformedResponse, NotConnectedError, OperationFailure, ProtocolError, SMBTimeout
 from smb.SMBConnection import SMBConnection
 from tests.fakeserver import (CLOSE, CREATE, ECHO, QUERY_DIRECTORY, READ, SESSION_SETUP, WRITE, Conn,
                               FakeSmbServer, Raw, Request, chain_entries, directory_entry, header,
@@ -67,12 +69,21 @@ def _assert_broken(conn: SMBConnection) -> None:
     conn.close()
 
 
+def _assert_still_usable(conn: SMBConnection) -> None:
+    assert conn.broken is None
+    assert conn.echo(b"still here", timeout=2) == b"still here"
+    assert conn.storeFile("share", "after.bin", io.BytesIO(b"ok"), timeout=2) == 2
+    conn.close()
+
+
 def _retrieve_fails(server: FakeSmbServer, kinds: Any = ProtocolError, name: str = "f.bin",
                     timeout: float = 5) -> Tuple[BaseException, bytes]:
     conn = _connect(server)
     out = io.BytesIO()
     err, _ = _raises(kinds, timeout, conn.retrieveFile, "share", name, out)
-    if isinstance(err, ProtocolError):
+    if isinstance(err, MalformedResponse):
+        _assert_still_usable(conn)
+    elif isinstance(err, ProtocolError):
         _assert_broken(conn)
     else:
         conn.close()
@@ -98,7 +109,7 @@ def test_sane_fake_server_works(fake):
 # ------------------------------------------------------------------ malformed messages
 def test_wrong_structure_size_in_read_response(fake):
     server = fake({READ: lambda conn, req: [conn.respond(req, read_body(b"abc", structure_size=16))]})
-    err, data = _retrieve_fails(server)
+    err, data = _retrieve_fails(server, MalformedResponse)
     assert "StructureSize" in str(err)
     assert data == b""
 
@@ -108,7 +119,7 @@ def test_wrong_structure_size_in_create_response(fake):
         good = conn.server.default(conn, req)[0]
         return [good[:64] + struct.pack("<H", 88) + good[66:]]
 
-    err, _ = _retrieve_fails(fake({CREATE: create}))
+    err, _ = _retrieve_fails(fake({CREATE: create}), MalformedResponse)
     assert "StructureSize" in str(err)
 
 
@@ -128,7 +139,7 @@ def test_read_data_outside_the_frame(fake, data_offset, data_length):
     def read(conn: Conn, req: Request):
         return [conn.respond(req, read_body(b"y" * 100, data_offset=data_offset, data_length=data_length))]
 
-    err, data = _retrieve_fails(fake({READ: read}))
+    err, data = _retrieve_fails(fake({READ: read}), MalformedResponse)
     assert data == b""
 
 
@@ -137,8 +148,8 @@ def test_query_directory_buffer_outside_the_frame(fake):
         return [conn.respond(req, query_directory_body(directory_entry("a"), offset=4000))]
 
     conn = _connect(fake({QUERY_DIRECTORY: query}))
-    _raises(ProtocolError, 5, conn.listPath, "share", "/")
-    _assert_broken(conn)
+    _raises(MalformedResponse, 5, conn.listPath, "share", "/")
+    _assert_still_usable(conn)
 
 
 def test_message_shorter_than_a_header(fake):
@@ -277,7 +288,7 @@ def test_read_response_with_more_data_than_asked(fake):
         length = struct.unpack_from("<I", req.body, 4)[0]
         return [conn.respond(req, read_body(b"q" * (length + 100)))]
 
-    err, data = _retrieve_fails(fake({READ: read}), name="small.bin")
+    err, data = _retrieve_fails(fake({READ: read}), MalformedResponse, name="small.bin")
     assert "bytes for a" in str(err)
     assert data == b""
 
@@ -297,7 +308,7 @@ def test_end_of_file_contradicted_by_later_data(fake):
             out += [conn.error(held.pop(), 0xC0000011)]  # STATUS_END_OF_FILE, last
         return out
 
-    err, data = _retrieve_fails(fake({READ: read}))
+    err, data = _retrieve_fails(fake({READ: read}), MalformedResponse)
     assert len(data) < len(FILE)
     assert "gap" in str(err)
 
@@ -307,8 +318,9 @@ def test_write_response_claiming_more_than_written(fake):
         return [conn.respond(req, struct.pack("<HHIIHH", 17, 0, 10 ** 6, 0, 0, 0) + b"\0")]
 
     conn = _connect(fake({WRITE: write}))
-    _raises(ProtocolError, 5, conn.storeFile, "share", "w.bin", io.BytesIO(b"a" * 5000))
-    _assert_broken(conn)
+    _raises(MalformedResponse, 5, conn.storeFile, "share", "w.bin", io.BytesIO(b"a" * 5000))
+    assert conn.broken is None and conn.echo(b"x", timeout=2) == b"x"
+    conn.close()
 
 
 def test_server_closes_in_the_middle_of_a_download(fake):
@@ -355,16 +367,16 @@ def _entry_with_next(name: str, next_offset: int) -> bytes:
 ], ids=["self-loop", "overlap", "wrap", "tiny-step", "name-cut", "truncated-entry"])
 def test_query_directory_next_entry_offset_loops(fake, buffer):
     conn = _connect(fake({QUERY_DIRECTORY: _listing(buffer)}))
-    _raises(ProtocolError, 5, conn.listPath, "share", "/")
-    _assert_broken(conn)
+    _raises(MalformedResponse, 5, conn.listPath, "share", "/")
+    _assert_still_usable(conn)
 
 
 def test_query_directory_bad_utf16_name(fake):
     entry = bytearray(directory_entry("ab"))
     struct.pack_into("<I", entry, 60, 3)  # FileNameLength: an odd number of bytes
     conn = _connect(fake({QUERY_DIRECTORY: _listing(bytes(entry))}))
-    _raises(ProtocolError, 5, conn.listPath, "share", "/")
-    _assert_broken(conn)
+    _raises(MalformedResponse, 5, conn.listPath, "share", "/")
+    _assert_still_usable(conn)
 
 
 def test_listing_that_never_ends_times_out(fake):

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
@@ -20,6 +19,7 @@ from typing import Iterator, List, Optional, Set, Tuple
 import pytest
 
 from nmb.NetBIOS import NetBIOS
+from tests.samba_server import stop_session
 
 NMB_PORT = 137
 
@@ -146,16 +146,7 @@ def port137_nmbd(nmb_server) -> Iterator[Tuple[object, str]]:
                     pytest.fail("the extra nmbd on port 137 never answered a name query")
         yield proc, nmblookup
     finally:
-        if proc.poll() is None:
-            try:
-                os.killpg(proc.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=5)
+        stop_session(proc)
         shutil.rmtree(root, ignore_errors=True)
 
 

@@ -12,7 +12,7 @@ from typing import Any, List, Tuple
 import pytest
 
 from smb.base import SIGN_WHEN_REQUIRED, SMB
-from smb.exceptions import NotConnectedError, OperationFailure, ProtocolError, SMBTimeout
+from smb.exceptions import MalformedResponse, NotConnectedError, OperationFailure, ProtocolError, SMBTimeout
 
 from tests.unit import fakepeer as fp
 from tests.unit.fakepeer import FakeSmb2Server, feed, run, split_frames
@@ -396,7 +396,9 @@ def test_pending_reads_during_retrieve() -> None:
 # ============================================================================ hostile peer
 
 
-def test_read_response_longer_than_asked_is_protocol_error() -> None:
+def test_read_response_longer_than_asked_fails_the_operation_only() -> None:
+    # A well-framed response whose body makes no sense fails that operation
+    # with MalformedResponse; the message stream is fine, so the connection stays.
     core, peer = connect(fp.D210, files={"f.bin": _blob(100 * 1024)})
 
     def greedy_read(server, hdr, msg):
@@ -404,11 +406,12 @@ def test_read_response_longer_than_asked_is_protocol_error() -> None:
         return [server.respond(hdr, server.read_body(b"\x55" * (length + 1)))]
 
     peer.overrides[fp.READ] = greedy_read
-    with pytest.raises(ProtocolError):
+    with pytest.raises(MalformedResponse):
         retrieve(core, peer, "f.bin")
-    assert isinstance(core.broken, ProtocolError)
-    with pytest.raises(NotConnectedError):
-        core.start(core.dialect.echo(b""))
+    assert core.broken is None
+    peer.overrides.pop(fp.READ)
+    assert run(core, peer, core.dialect.echo(b"x")) == b"x"
+    assert retrieve(core, peer, "f.bin")[1] == _blob(100 * 1024)
 
 
 def test_response_to_unsent_message_id_breaks_connection() -> None:

@@ -124,7 +124,8 @@ SMB1_PARAM_CLASSES = (S1.FindFirst2ResponseParams, S1.FindNext2ResponseParams, S
                       S1.QuerySecurityDescParams, S1.QuerySecurityDescResponseParams, S1.NtIoctlSetup)
 FSCC_LISTS = (fscc.parse_file_id_both_directory_information, fscc.parse_file_both_directory_information,
               fscc.parse_file_full_directory_information, fscc.parse_file_id_full_directory_information,
-              fscc.parse_file_names_information, fscc.parse_file_alternate_name_information)
+              fscc.parse_file_names_information, fscc.parse_file_alternate_name_information,
+              fscc.parse_find_data, lambda buf: fscc.parse_find_data(buf, with_id=False))
 FSCC_CLASSES = sorted((cls for cls in vars(fscc).values()
                        if isinstance(cls, type) and cls.__module__ == fscc.__name__ and "unpack_from" in vars(cls)),
                       key=lambda cls: cls.__name__)

@@ -16,7 +16,7 @@ from smb import smb_constants as C
 from smb import smb_structs as S
 from smb._smb1_ops import Smb1Dialect
 from smb.base import SMB, SIGN_WHEN_REQUIRED
-from smb.exceptions import NotConnectedError, OperationFailure, ProtocolError
+from smb.exceptions import MalformedResponse, NotConnectedError, OperationFailure, ProtocolError
 
 PID = 0x1234
 UID = 0x0800
@@ -197,9 +197,13 @@ def test_byte_count_past_the_end_is_rejected():
     op, request = _echo(core)
     good = S.EchoResponse(data=b"ping").pack(reply_header(S.Smb1Header.unpack_from(request).mid))
     feed(core, good[:-2])  # ByteCount says 4, only 2 bytes follow: the operation parses it
-    with pytest.raises(ProtocolError):
+    with pytest.raises(MalformedResponse):
         op.outcome()
-    assert core.broken is not None
+    # The frame itself was whole: only that operation fails, the connection goes on.
+    assert core.broken is None
+    op, request = _echo(core)
+    feed(core, S.EchoResponse(data=b"ping").pack(reply_header(S.Smb1Header.unpack_from(request).mid)))
+    assert op.outcome() == b"ping"
 
 
 def test_response_to_a_mid_never_sent():
