@@ -16,7 +16,9 @@ from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 from . import smb_constants as C
 from ._framing import HEADER_SIZE, SESSION_KEEPALIVE, SESSION_MESSAGE
-from . import smb_structs
+# pysmb imported these on "import smb.SMBConnection": scripts use smb.smb_structs.SUPPORT_SMB2,
+# smb.ntlm, ... with no import of their own.
+from . import base, ntlm, securityblob, smb_constants, smb_structs  # noqa: F401
 from .base import (SERVER_MEMORY, SIGN_NEVER, SIGN_WHEN_REQUIRED, SIGN_WHEN_SUPPORTED, SMB, OpGen, Operation,
                    SharedDevice, SharedFile, normalize_path, smb1_probe_seconds)
 from .exceptions import NotConnectedError, NotReadyError, OperationFailure, ProtocolError, SMBError, SMBTimeout
@@ -413,9 +415,9 @@ class SMBConnection(SMB):
         return self._run(self._dialect_ops().get_attributes(service_name, normalize_path(path)), timeout,
                          "getAttributes")
 
-    def getSecurity(self, service_name: str, path_file: str, timeout: float = 30) -> Any:
+    def getSecurity(self, service_name: str, path: str, timeout: float = 30) -> Any:
         """The security descriptor (owner, group, DACL) of a file or folder."""
-        return self._run(self._dialect_ops().get_security(service_name, normalize_path(path_file)), timeout,
+        return self._run(self._dialect_ops().get_security(service_name, normalize_path(path)), timeout,
                          "getSecurity")
 
     def retrieveFile(self, service_name: str, path: str, file_obj: Any, timeout: float = 30,

@@ -59,10 +59,19 @@ class SharedDevice:
     COMM_DEVICE = 0x02
     IPC = 0x03
 
-    def __init__(self, type: int, name: str, comment: str) -> None:  # noqa: A002 (pysmb's name)
+    def __init__(self, type: int, name: str, comments: str) -> None:  # noqa: A002 (pysmb's names)
         self._type = type
         self.name = name
-        self.comment = comment
+        self.comment = comments
+
+    @property
+    def comments(self) -> str:
+        """pysmb's name for :attr:`comment`."""
+        return self.comment
+
+    @comments.setter
+    def comments(self, value: str) -> None:
+        self.comment = value
 
     @property
     def type(self) -> int:
@@ -188,12 +197,19 @@ def normalize_path(path: str) -> str:
 class SMB:
     """The IO-free SMB client core (pysmb's ``smb.base.SMB``).
 
+    ``SIGN_NEVER``, ``SIGN_WHEN_SUPPORTED`` and ``SIGN_WHEN_REQUIRED`` are
+    class attributes too, as in pysmb (``SMBConnection.SIGN_WHEN_SUPPORTED``).
+
     The constructor takes pysmb's arguments; ``encrypt`` asks for SMB3
     encryption even when the server does not require it; ``rand`` supplies
     random bytes (challenges, GUIDs, nonces) and is injectable for tests;
     ``smb2_only`` starts with an SMB2 NEGOTIATE instead of pysmb's opening
     SMB1 NEGOTIATE (SMB1 is then never offered).
     """
+
+    SIGN_NEVER = SIGN_NEVER
+    SIGN_WHEN_SUPPORTED = SIGN_WHEN_SUPPORTED
+    SIGN_WHEN_REQUIRED = SIGN_WHEN_REQUIRED
 
     def __init__(self, username: str, password: Union[str, Callable[[], str]], my_name: str,
                  remote_name: str, domain: str = "", use_ntlm_v2: bool = True,

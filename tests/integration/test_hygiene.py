@@ -19,7 +19,7 @@ import uuid
 
 import pytest
 
-from smb.exceptions import NotConnectedError
+from smb.exceptions import NotConnectedError, OperationFailure
 from smb.SMBConnection import SMBConnection
 
 CYCLES = int(os.environ.get("SMBWIRE_HYGIENE_CYCLES", "500"))
@@ -110,7 +110,10 @@ def test_close_after_read_side_closed(srv) -> None:
     """Requests still go out but nothing comes back (end of stream): same guarantees."""
     conn = _connect(srv)
     conn.sock.shutdown(socket.SHUT_RD)
-    with pytest.raises(NotConnectedError):
+    # Linux's SHUT_RD makes recv() return end-of-stream only while the receive queue is
+    # empty: an answer that is already queued (a loaded machine) is still read, and the
+    # missing file is then reported as such.  Either way, what follows must hold.
+    with pytest.raises((NotConnectedError, OperationFailure)):
         conn.retrieveFile("data", "whatever.txt", io.BytesIO())
     conn.close()
     with pytest.raises(NotConnectedError):
