@@ -175,3 +175,15 @@ TYPE_NAMES: Dict[int, str] = {
     NameType.NETDDE: "NetDDE Server",
     NameType.STATUS: "Status",
 }
+
+# pysmb's flat names.
+#: [RFC 1002] 4.2.1.3 / 5.2: the name service and session service ports.
+NETBIOS_NS_PORT = 137
+NETBIOS_SESSION_PORT = 139
+#: [RFC 1002] 4.2.1.3 NB_FLAGS ONT (owner node type) values, as pysmb spells them.
+NODE_B = 0x00
+NODE_P = 0x01
+NODE_M = 0x10
+NODE_RESERVED = 0x11
+#: pysmb's spelling of RETARGET_SESSION_RESPONSE.
+REGTARGET_SESSION_RESPONSE = SessionPacketType.RETARGET_SESSION_RESPONSE

@@ -625,3 +625,38 @@ DIALECT_SMB_2_WILDCARD = "SMB 2.???"
 # [MS-CIFS] 2.2.4.66.1 NT_RENAME InformationLevel.
 SMB_NT_RENAME_SET_LINK_INFO = 0x0103
 SMB_NT_RENAME_RENAME_FILE = 0x0104
+
+# pysmb's names for values kept elsewhere in this module or not used by smbwire itself,
+# so that code written for pysmb finds them.
+#: [MS-FSCC] 2.6 FILE_ATTRIBUTE_SPARSE_FILE.
+ATTR_SPARSE = 0x00000200
+#: [MS-CIFS] 2.2.4.55.1 TREE_CONNECT_ANDX Flags.
+DISCONNECT_TID = 0x0001
+NO_RESPONSE = 0x0002
+#: [MS-CIFS] 2.2.4.55.2 OptionalSupport.
+SMB_TREE_CONNECTX_SUPPORT_SEARCH = 0x0001
+SMB_TREE_CONNECTX_SUPPORT_DFS = 0x0002
+#: [MS-SMB] 2.2.4.5.2.1 capability.
+CAP_COMPRESSED = 0x02000000
+#: [MS-CIFS] 2.2.4.55.1 Service strings.
+SERVICE_PRINTER = "LPT1:"
+SERVICE_NAMED_PIPE = "IPC"
+SERVICE_COMM = "COMM"
+SERVICE_ANY = "?????"
+#: [MS-SMB2] 2.2.13 CreateOptions under pysmb's short names.
+WRITE_THROUGH = 0x80000000
+NO_BUFFERING = 0x20000000
+RANDOM_ACCESS = 0x10000000
+SEQUENTIAL_SCAN = 0x08000000
+DELETE_ON_CLOSE = 0x04000000
+BACKUP_SEMANTICS = 0x02000000
+POSIX_SEMANTICS = 0x01000000
+#: [MS-DTYP] 2.4.7 SECURITY_INFORMATION bits pysmb names.
+LABEL_SECURITY_INFORMATION = 0x00000010
+ATTRIBUTE_SECURITY_INFORMATION = 0x00000020
+SCOPE_SECURITY_INFORMATION = 0x00000040
+BACKUP_SECURITY_INFORMATION = 0x00010000
+
+#: SMB1 command code -> its SMB_COM_* name (pysmb's table, here for every command defined above).
+SMB_COMMAND_NAMES = {value: name for name, value in sorted(globals().items())
+                     if name.startswith("SMB_COM_") and isinstance(value, int)}

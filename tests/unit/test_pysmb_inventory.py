@@ -52,3 +52,16 @@ def test_import_smbconnection_imports_what_pysmb_did() -> None:
             "except smb.smb_structs.OperationFailure:\n    pass\n")
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     subprocess.run([sys.executable, "-c", code], check=True, cwd=root, timeout=60)
+
+
+def test_pysmb_constant_tables() -> None:
+    from nmb import nmb_constants as N
+    from smb import smb2_constants as K
+    from smb import smb_constants as C
+    assert (N.NETBIOS_NS_PORT, N.NETBIOS_SESSION_PORT, N.NODE_B, N.NODE_P, N.NODE_M) == (137, 139, 0, 1, 0x10)
+    assert N.REGTARGET_SESSION_RESPONSE == 0x84
+    assert K.SMB2_COMMAND_NAMES[0] == "SMB2_COM_NEGOTIATE" and K.SMB2_COMMAND_NAMES[8] == "SMB2_COM_READ"
+    assert len(K.SMB2_COMMAND_NAMES) == 19
+    assert C.SMB_COMMAND_NAMES[0x2E] == "SMB_COM_READ_ANDX" and C.SMB_COMMAND_NAMES[0x72] == "SMB_COM_NEGOTIATE"
+    assert C.ATTR_SPARSE == K.SMB2_FILE_ATTRIBUTE_SPARSE == 0x200
+    assert (C.SERVICE_PRINTER, C.SERVICE_NAMED_PIPE, C.SERVICE_ANY) == ("LPT1:", "IPC", "?????")
