@@ -596,7 +596,7 @@ SMB2_TRANSFORM_FLAG_ENCRYPTED = TransformFlags.ENCRYPTED
 # pysmb's flat names.
 #: SMB2 command code -> "SMB2_COM_<NAME>" ([MS-SMB2] 2.2.1).
 SMB2_COMMAND_NAMES = {int(cmd): "SMB2_COM_" + cmd.name for cmd in Smb2Command}
-#: [MS-FSCC] 2.6 file attributes under pysmb's SMB2_ names.
+#: [MS-FSCC] 2.6 file attributes under pysmb's ``SMB2_`` names.
 SMB2_FILE_ATTRIBUTE_READONLY = 0x00000001
 SMB2_FILE_ATTRIBUTE_HIDDEN = 0x00000002
 SMB2_FILE_ATTRIBUTE_SYSTEM = 0x00000004
