@@ -14,6 +14,7 @@ import time
 from types import TracebackType
 from typing import List, Optional, Tuple, Type, Union
 
+from smb import _reexport
 from smb.exceptions import NotConnectedError, ProtocolError
 
 from .base import NBNS, host_names
@@ -217,3 +218,12 @@ class _Transaction:
         self.address = address
         self.sends = 1
         self.next_send = next_send
+
+
+# -- pysmb's star-imported names (see smb._reexport) ----------------------------------------------
+_PYSMB_SOURCES = ('nmb.nmb_constants',)
+__getattr__ = _reexport.finder(__name__, _PYSMB_SOURCES)
+
+
+def __dir__() -> List[str]:
+    return _reexport.public_names(__name__)

@@ -14,6 +14,7 @@ import os
 import struct
 from typing import Callable, Dict, List, Optional, Tuple, Union
 
+from smb import _reexport
 from smb.exceptions import NotConnectedError, ProtocolError, SMBTimeout
 
 from .nmb_constants import (
@@ -175,3 +176,12 @@ class NBNS:
         """``(trn_id, names)`` of a node status response (the host's own names)."""
         reply = NodeStatusResponse.unpack_from(data)
         return reply.trn_id, host_names(list(reply.names))
+
+
+# -- pysmb's star-imported names (see smb._reexport) ----------------------------------------------
+_PYSMB_SOURCES = ('nmb.nmb_constants', 'nmb.nmb_structs')
+__getattr__ = _reexport.finder(__name__, _PYSMB_SOURCES)
+
+
+def __dir__() -> List[str]:
+    return _reexport.public_names(__name__)

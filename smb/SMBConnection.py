@@ -14,6 +14,7 @@ import socket
 import time
 from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
+from smb import _reexport
 from . import smb_constants as C
 from ._framing import HEADER_SIZE, SESSION_KEEPALIVE, SESSION_MESSAGE
 # pysmb imported these on "import smb.SMBConnection": scripts use smb.smb_structs.SUPPORT_SMB2,
@@ -541,3 +542,12 @@ class _Progress:
     def __exit__(self, *exc: Any) -> None:
         if self.bar is not None:
             self.bar.close()
+
+
+# -- pysmb's star-imported names (see smb._reexport) ----------------------------------------------
+_PYSMB_SOURCES = ('smb.smb_structs',)
+__getattr__ = _reexport.finder(__name__, _PYSMB_SOURCES)
+
+
+def __dir__() -> List[str]:
+    return _reexport.public_names(__name__)

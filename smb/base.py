@@ -27,6 +27,7 @@ import logging
 import os
 from typing import Any, Callable, Collection, Container, Dict, Generator, List, Optional, Tuple, Union
 
+from smb import _reexport
 from . import smb_constants as C
 from ._framing import Framer
 from .exceptions import (MalformedResponse, NotConnectedError, NotReadyError, OperationFailure, ProtocolError,
@@ -538,3 +539,12 @@ def smb1_probe_seconds(timeout: float) -> float:
     before it tries an SMB2 NEGOTIATE on a new connection: a short part of
     the whole deadline (1 to 5 seconds)."""
     return max(1.0, min(5.0, timeout / 4.0))
+
+
+# -- pysmb's star-imported names (see smb._reexport) ----------------------------------------------
+_PYSMB_SOURCES = ('smb.smb_structs', 'smb.smb2_structs', 'smb.utils', 'smb.security_descriptors')
+__getattr__ = _reexport.finder(__name__, _PYSMB_SOURCES)
+
+
+def __dir__() -> List[str]:
+    return _reexport.public_names(__name__)

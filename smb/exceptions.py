@@ -25,7 +25,26 @@ __all__ = [
 
 
 class SMBError(Exception):
-    """Root of every exception raised by ``smb`` and ``nmb``."""
+    """Root of every exception raised by ``smb`` and ``nmb``.
+
+    pysmb used the name ``SMBError`` for the holder of an SMB1 status
+    (``internal_value``, ``is_ntstatus``, ``hasError()``, ``reset()``); those
+    members are kept so that code written against it still runs.  The status
+    of a received SMB1 message is a :class:`smb.smb_structs.Smb1Status`.
+    """
+
+    #: pysmb's status-holder fields (an exception carries no status: 0).
+    internal_value = 0
+    is_ntstatus = True
+
+    def reset(self) -> None:
+        """pysmb's status-holder API: clear the held status."""
+        self.internal_value = 0
+        self.is_ntstatus = True
+
+    def hasError(self) -> bool:
+        """pysmb's status-holder API: True when the held status is not 0."""
+        return self.internal_value != 0
 
 
 class ProtocolError(SMBError):

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
-from typing import Tuple, Union
+from typing import List, Tuple, Union
 
+from smb import _reexport
 from smb.exceptions import MalformedResponse
 from smb.smb2_constants import (
     SMB2_HEADER_SIZE,
@@ -1160,3 +1161,12 @@ class TransformHeader:
 
 NO_FILE_ID = SMB2_NO_FILE_ID
 """FileId for IOCTLs not addressed to an open ([MS-SMB2] 2.2.31)."""
+
+
+# -- pysmb's star-imported names (see smb._reexport) ----------------------------------------------
+_PYSMB_SOURCES = ('smb.smb2_constants', 'smb.smb_constants', 'smb._compat_smb2')
+__getattr__ = _reexport.finder(__name__, _PYSMB_SOURCES)
+
+
+def __dir__() -> List[str]:
+    return _reexport.public_names(__name__)

@@ -22,6 +22,7 @@ import struct
 from dataclasses import dataclass, field, replace
 from typing import ClassVar, List, Optional, Sequence, Tuple, Type, TypeVar, Union
 
+from smb import _reexport
 from smb import smb_constants as c
 from smb.crypto import md5
 from smb.exceptions import MalformedResponse, OperationFailure, ProtocolError, UnsupportedFeature
@@ -32,7 +33,7 @@ from .fscc import FileBasicInformation, FileFsFullSizeInformation, FileFsSizeInf
 __all__ = [
     "SUPPORT_SMB2", "SUPPORT_SMB2x", "SUPPORT_EXTENDED_SECURITY",
     "ProtocolError", "OperationFailure", "UnsupportedFeature",
-    "Smb1Header", "AndXBlock", "build_message", "build_request", "build_andx_chain",
+    "Smb1Header", "Smb1Status", "AndXBlock", "build_message", "build_request", "build_andx_chain",
     "parse_message", "parse_blocks", "smb1_signature", "smb1_verify_signature",
     "NegotiateRequest", "NegotiateResponse", "build_negotiate_request",
     "SessionSetupAndXRequest", "SessionSetupAndXNtlmRequest", "SessionSetupAndXResponse",
@@ -225,6 +226,37 @@ class Smb1Header:
         if proto != c.SMB1_PROTOCOL_ID:
             raise MalformedResponse("not an SMB1 message (bad protocol id)", bytes(mv[:4]))
         return cls(command, status, flags, flags2, pid_high, sec, tid, pid_low, uid, mid)
+
+
+class Smb1Status(int):
+    """The status of a received SMB1 message: an ``int`` (the NTSTATUS, or the
+    DOS error class and code packed as the header holds them) that also has
+    the fields of pysmb's status object, ``internal_value`` and
+    ``is_ntstatus``, and its ``hasError()``."""
+
+    is_ntstatus: bool
+
+    def __new__(cls, value: int, is_ntstatus: bool = True) -> "Smb1Status":
+        self = super().__new__(cls, value)
+        self.is_ntstatus = is_ntstatus
+        return self
+
+    @property
+    def internal_value(self) -> int:
+        """The status as a plain ``int`` (pysmb's field)."""
+        return int(self)
+
+    def hasError(self) -> bool:
+        """True unless the status is 0 (success)."""
+        return int(self) != 0
+
+    def __repr__(self) -> str:
+        return "Smb1Status(0x%08X)" % int(self)
+
+    __str__ = int.__repr__
+
+    def __reduce__(self) -> Tuple[type, Tuple[int, bool]]:
+        return (Smb1Status, (int(self), self.is_ntstatus))
 
 
 # --------------------------------------------------------------------------- blocks
@@ -1950,3 +1982,12 @@ def smb1_verify_signature(mac_key: bytes, message: Buffer, sequence_number: int)
         return False
     expected = smb1_signature(mac_key, mv, sequence_number)
     return hmac.compare_digest(expected, bytes(mv[SIGNATURE_OFFSET:SIGNATURE_OFFSET + 8]))
+
+
+# -- pysmb's star-imported names (see smb._reexport) ----------------------------------------------
+_PYSMB_SOURCES = ('smb.smb_constants', 'smb._compat_smb1')
+__getattr__ = _reexport.finder(__name__, _PYSMB_SOURCES)
+
+
+def __dir__() -> List[str]:
+    return _reexport.public_names(__name__)
