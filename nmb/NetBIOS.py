@@ -42,6 +42,8 @@ class NetBIOS:
     local port (0: any).
     """
 
+    log = logger
+
     def __init__(self, broadcast: bool = True, listen_port: int = 0) -> None:
         self.broadcast = broadcast
         self._nbns = NBNS()
@@ -156,6 +158,10 @@ class NetBIOS:
         if self.sock is None:
             raise NotConnectedError("the NetBIOS socket is closed")
         return self.sock
+
+    def write(self, data: bytes, ip: str, port: int) -> None:
+        """Send one name service datagram to ``ip:port`` (pysmb's hook)."""
+        self._send(data, ip, port)
 
     def _send(self, packet: bytes, ip: str, port: int) -> None:
         try:

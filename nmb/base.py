@@ -10,11 +10,13 @@ from ``nmb.base``.
 """
 from __future__ import annotations
 
+import logging
 import os
 import struct
 from typing import Callable, Dict, List, Optional, Tuple, Union
 
 from smb import _reexport
+from smb._framing import Framer
 from smb.exceptions import NotConnectedError, ProtocolError, SMBTimeout
 
 from .nmb_constants import (
@@ -33,6 +35,8 @@ from .nmb_constants import (
     SessionPacketType,
 )
 from .nmb_structs import (
+    DirectTCPSessionMessage,
+    NMBSessionMessage,
     NameQueryRequest,
     NameQueryResponse,
     NBNSHeader,
@@ -50,6 +54,7 @@ from .nmb_structs import (
 
 __all__ = [
     "NBNS",
+    "NMBSession",
     "NameQueryResponse",
     "NodeStatusResponse",
     "NodeStatus",
@@ -107,44 +112,63 @@ class NBNS:
     :class:`ProtocolError` when a datagram claiming to answer us is malformed.
     """
 
+    log = logging.getLogger("NMB.NBNS")
+    #: pysmb's names for the 12-byte name service header layout ([RFC 1002] 4.2.1.1).
+    HEADER_STRUCT_FORMAT = ">HHHHHH"
+    HEADER_STRUCT_SIZE = 12
+
     def __init__(self, trn_id_source: Optional[Callable[[], int]] = None) -> None:
         self._next_id = trn_id_source or _random_trn_id
         self._pending: Dict[int, int] = {}
 
+    def _txns(self) -> Dict[int, int]:
+        # A pysmb-style subclass may override __init__ without calling ours:
+        # the methods find their state here instead of tripping over it.
+        try:
+            return self._pending
+        except AttributeError:
+            self._pending = {}
+            return self._pending
+
+    def write(self, data: bytes, ip: str, port: int) -> None:
+        """pysmb's hook for sending a datagram: a driver overrides it
+        (:class:`nmb.NetBIOS.NetBIOS` sends with ``sendto``)."""
+        raise NotImplementedError("a driver supplies write(data, ip, port)")
+
     def _new_trn_id(self) -> int:
         for _ in range(64):
-            trn_id = self._next_id() & 0xFFFF
-            if trn_id not in self._pending:
+            trn_id = getattr(self, "_next_id", _random_trn_id)() & 0xFFFF
+            if trn_id not in self._txns():
                 return trn_id
         raise ProtocolError("no free name service transaction id")
 
     @property
     def pending(self) -> Tuple[int, ...]:
-        return tuple(self._pending)
+        return tuple(self._txns())
 
     def build_name_query(self, name: str, suffix: int = TYPE_SERVER, scope: str = "",
                          broadcast: bool = False) -> Tuple[int, bytes]:
         """RFC 1002 4.2.12 name query; the B flag only when ``broadcast``."""
         trn_id = self._new_trn_id()
         packet = NameQueryRequest(trn_id, name, suffix, scope, broadcast).pack()
-        self._pending[trn_id] = _KIND_NAME_QUERY
+        self._txns()[trn_id] = _KIND_NAME_QUERY
         return trn_id, packet
 
     def build_node_status_query(self, scope: str = "") -> Tuple[int, bytes]:
         """RFC 1002 4.2.17 node status request for ``*``."""
         trn_id = self._new_trn_id()
         packet = NodeStatusRequest(trn_id, scope=scope).pack()
-        self._pending[trn_id] = _KIND_NODE_STATUS
+        self._txns()[trn_id] = _KIND_NODE_STATUS
         return trn_id, packet
 
     def forget(self, trn_id: int) -> None:
         """Stop matching replies for ``trn_id`` (the query finished or timed out)."""
-        self._pending.pop(trn_id, None)
+        self._txns().pop(trn_id, None)
 
     def receive(self, data: bytes) -> Optional[Reply]:
         """Match and parse one datagram; see the class docstring."""
         header = NBNSHeader.unpack_from(data)
-        kind = self._pending.get(header.trn_id)
+        kind = self._txns().get(header.trn_id)
         if kind is None:
             return None
         if not header.is_response or header.opcode != Opcode.QUERY:
@@ -158,13 +182,13 @@ class NBNS:
 
     def prepareNameQuery(self, trn_id: int, name: str, is_broadcast: bool = True) -> bytes:
         """Name query datagram for ``name`` (suffix 0x20) with the given id."""
-        self._pending[trn_id & 0xFFFF] = _KIND_NAME_QUERY
+        self._txns()[trn_id & 0xFFFF] = _KIND_NAME_QUERY
         return NameQueryRequest(trn_id & 0xFFFF, name, TYPE_SERVER, "", is_broadcast).pack()
 
-    def prepareNetNameQuery(self, trn_id: int, is_broadcast: bool = False) -> bytes:
+    def prepareNetNameQuery(self, trn_id: int, is_broadcast: bool = True) -> bytes:
         """Node status datagram with the given id (``is_broadcast`` is ignored:
         node status is always a directed request)."""
-        self._pending[trn_id & 0xFFFF] = _KIND_NODE_STATUS
+        self._txns()[trn_id & 0xFFFF] = _KIND_NODE_STATUS
         return NodeStatusRequest(trn_id & 0xFFFF).pack()
 
     def decodePacket(self, data: bytes) -> Tuple[int, Optional[List[str]]]:
@@ -178,8 +202,96 @@ class NBNS:
         return reply.trn_id, host_names(list(reply.names))
 
 
+class NMBSession:
+    """pysmb's NetBIOS session driver skeleton, for any network framework.
+
+    A subclass supplies :meth:`write` (send bytes to the server) and calls
+    :meth:`feedData` with whatever bytes arrive, in any chunking.  Complete
+    packets come back as callbacks: :meth:`onNMBSessionOK` (the server
+    accepted :meth:`requestNMBSession`), :meth:`onNMBSessionFailed` (it
+    refused, or asked to retarget), :meth:`onNMBSessionMessage` (a SESSION
+    MESSAGE, i.e. an SMB message).  Keep-alives are dropped.  With
+    ``is_direct_tcp`` (port 445) there is no session request: the session is
+    up as soon as the TCP connection is, and every packet is a message.
+    """
+
+    log = logging.getLogger("NMB.NMBSession")
+
+    def __init__(self, my_name: str, remote_name: str, host_type: int = TYPE_SERVER,
+                 is_direct_tcp: bool = False) -> None:
+        self.my_name = my_name
+        self.remote_name = remote_name
+        self.host_type = host_type
+        self.framer = Framer(netbios=not is_direct_tcp)
+        self.data_nmb: NMBSessionMessage = DirectTCPSessionMessage() if is_direct_tcp else NMBSessionMessage()
+
+    @property
+    def data_buf(self) -> bytes:
+        """Received bytes that do not make a complete packet yet."""
+        return self.framer.pending()
+
+    def write(self, data: bytes) -> None:
+        """Send ``data`` to the server: the subclass's job."""
+        raise NotImplementedError("a subclass supplies write(data)")
+
+    def feedData(self, data: bytes) -> None:
+        """Bytes received from the server; dispatches every complete packet."""
+        framer = self.framer
+        framer.feed(data)
+        while True:
+            item = framer.next_frame()
+            if item is None:
+                return
+            packet_type, payload = item
+            packet = self.data_nmb
+            packet.type, packet.data = packet_type, payload
+            if packet_type == SESSION_MESSAGE:
+                self.onNMBSessionMessage(packet.flags, payload)
+            elif packet_type == POSITIVE_SESSION_RESPONSE:
+                self.onNMBSessionOK()
+            elif packet_type in (NEGATIVE_SESSION_RESPONSE, RETARGET_SESSION_RESPONSE):
+                if packet_type == NEGATIVE_SESSION_RESPONSE:
+                    code, message = parse_negative_session_response(payload)
+                    self.log.info("NetBIOS session refused: %s (0x%02X)", message, code)
+                else:
+                    self.log.info("NetBIOS session retargeted to %s:%d (not followed)",
+                                  *parse_retarget_response(payload))
+                self.onNMBSessionFailed()
+            elif packet_type != SESSION_KEEPALIVE:
+                raise ProtocolError("unexpected NetBIOS session packet type 0x%02X" % packet_type)
+
+    def sendNMBPacket(self, packet_type: int, data: bytes) -> None:
+        """Send one session service packet of ``packet_type`` carrying ``data``."""
+        if packet_type == SESSION_MESSAGE:
+            self.write(self.framer.header(len(data)) + data)
+            return
+        if not self.framer.netbios:
+            raise ValueError("direct TCP carries SESSION MESSAGE packets only")
+        if len(data) > 0x1FFFF:
+            raise ValueError("NetBIOS control packet too long")
+        self.write(struct.pack(">BBH", packet_type, len(data) >> 16, len(data) & 0xFFFF) + data)
+
+    def requestNMBSession(self) -> None:
+        """Send the SESSION REQUEST ([RFC 1002] 4.3.2) from ``my_name`` to ``remote_name``."""
+        self.write(build_session_request(self.remote_name or "*SMBSERVER", self.my_name or "SMBWIRE",
+                                         self.host_type))
+
+    def sendNMBMessage(self, data: bytes) -> None:
+        """Send one SMB message as a SESSION MESSAGE."""
+        self.sendNMBPacket(SESSION_MESSAGE, data)
+
+    def onNMBSessionOK(self) -> None:
+        """The server accepted the session request."""
+
+    def onNMBSessionFailed(self) -> None:
+        """The server refused the session request."""
+
+    def onNMBSessionMessage(self, flags: int, data: bytes) -> None:
+        """A SESSION MESSAGE arrived (``data`` is one SMB message)."""
+
+
 # -- pysmb's star-imported names (see smb._reexport) ----------------------------------------------
-_PYSMB_SOURCES = ('nmb.nmb_constants', 'nmb.nmb_structs')
+_PYSMB_SOURCES = ('nmb.nmb_constants', 'nmb.nmb_structs', 'nmb.utils')
 __getattr__ = _reexport.finder(__name__, _PYSMB_SOURCES)
 
 

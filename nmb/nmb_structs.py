@@ -12,7 +12,8 @@ import struct
 from dataclasses import dataclass, field
 from typing import List, Optional, Tuple, Union
 
-from smb.exceptions import ProtocolError
+from smb._framing import Framer
+from smb.exceptions import NotConnectedError, ProtocolError
 
 from .nmb_constants import (
     CLASS_IN,
@@ -44,6 +45,10 @@ __all__ = [
     "build_session_keepalive",
     "parse_negative_session_response",
     "parse_retarget_response",
+    "NMBError",
+    "NotConnectedError",
+    "NMBSessionMessage",
+    "DirectTCPSessionMessage",
 ]
 
 Buffer = Union[bytes, bytearray, memoryview]
@@ -610,3 +615,58 @@ def parse_retarget_response(payload: Buffer) -> Tuple[str, int]:
     trailer = _session_trailer(payload, SessionPacketType.RETARGET_SESSION_RESPONSE, _RETARGET.size)
     addr, port = _RETARGET.unpack(trailer)
     return _bytes_to_ip(addr), port
+
+
+# --------------------------------------------------------------------------- pysmb's session packet objects
+
+
+class NMBError(ProtocolError):
+    """A NetBIOS session service packet that cannot be decoded (pysmb's name)."""
+
+
+class NMBSessionMessage:
+    """One NetBIOS session service packet ([RFC 1002] 4.3.1), pysmb's parser object.
+
+    :meth:`decode` reads the packet starting at ``data[offset]`` into
+    ``type``, ``flags`` and ``data`` and returns how many bytes it used, or 0
+    when the packet is not complete yet.  The header is parsed by
+    :class:`smb._framing.Framer`, the one place framing is read.
+    """
+
+    HEADER_STRUCT_FORMAT = ">BBH"
+    HEADER_STRUCT_SIZE = 4
+    _netbios = True
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the last packet decoded."""
+        self.type = 0
+        self.flags = 0
+        self.data: Buffer = b""
+
+    def decode(self, data: Buffer, offset: int) -> int:
+        mv = memoryview(data)
+        if offset < 0 or len(mv) - offset < self.HEADER_STRUCT_SIZE:
+            return 0
+        header = bytes(mv[offset:offset + self.HEADER_STRUCT_SIZE])
+        try:
+            packet_type, length = Framer(netbios=self._netbios).parse_header(header)
+        except ProtocolError as err:
+            raise NMBError(str(err), header) from None
+        end = offset + self.HEADER_STRUCT_SIZE + length
+        if len(mv) < end:
+            return 0
+        self.type = packet_type
+        self.flags = header[1] if self._netbios else 0
+        self.data = bytes(mv[offset + self.HEADER_STRUCT_SIZE:end])
+        return end - offset
+
+
+class DirectTCPSessionMessage(NMBSessionMessage):
+    """The direct-TCP (port 445) form: a zero byte and a 24-bit length ([MS-SMB2] 2.1)."""
+
+    HEADER_STRUCT_FORMAT = ">I"
+    HEADER_STRUCT_SIZE = 4
+    _netbios = False

@@ -122,6 +122,10 @@ class SMBConnection(SMB):
         self.sock: Optional[socket.socket] = None
         self._reader = _FrameReader()
         self._timed_out = False
+        #: pysmb's logon outcome: None before connect() finished, then True or False.
+        self.auth_result: Optional[bool] = None
+        #: True while a call is running on this connection (pysmb's flag).
+        self.is_busy = False
 
     # ------------------------------------------------------------------ context manager
     def __enter__(self) -> "SMBConnection":
@@ -141,6 +145,7 @@ class SMBConnection(SMB):
         """
         if self.sock is not None:
             self.close()
+        self.auth_result = None
         deadline = time.monotonic() + timeout
         smb1_first = not self.smb2_only and not (smb_structs.SUPPORT_SMB2
                                                  and SERVER_MEMORY.ignores_smb1(ip, port))
@@ -168,9 +173,26 @@ class SMBConnection(SMB):
         except BaseException:
             self._drop_socket()
             raise
-        if not ok:
+        if ok:
+            self.onAuthOK()
+        else:
             self._drop_socket()
+            self.onAuthFailed()
         return bool(ok)
+
+    def onAuthOK(self) -> None:
+        """The logon succeeded (pysmb's hook; sets :attr:`auth_result`)."""
+        self.auth_result = True
+
+    def onAuthFailed(self) -> None:
+        """The logon was refused (pysmb's hook; sets :attr:`auth_result`)."""
+        self.auth_result = False
+
+    def write(self, data: bytes) -> None:
+        """Send raw bytes on the connection's socket (pysmb's transport hook)."""
+        if self.sock is None:
+            raise NotConnectedError("not connected; call connect() first")
+        self._send_all([(data,)], time.monotonic() + 60)
 
     def _open_transport(self, ip: str, port: int, family: Optional[int], deadline: float) -> None:
         """A fresh core state and socket (plus the NetBIOS session on port 139)."""
@@ -344,6 +366,7 @@ class SMBConnection(SMB):
         deadline = time.monotonic() + max(0.0, timeout)
         self._timed_out = False
         op = self.start(gen, name)
+        self.is_busy = True
         try:
             while True:
                 out = self.frames_to_send()
@@ -361,6 +384,8 @@ class SMBConnection(SMB):
             self.abandon(op)
             self._close_socket()
             raise
+        finally:
+            self.is_busy = False
         return op.outcome()
 
     def _read_and_dispatch(self, deadline: float) -> None:

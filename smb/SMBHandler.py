@@ -221,6 +221,18 @@ class SMBHandler(urllib.request.BaseHandler):
         self.machine_name = machine_name
         self.use_ntlm_v2 = use_ntlm_v2
 
+    # ------------------------------------------------------------------ pysmb's overridable hooks
+    def createTempFile(self) -> Any:
+        """The file a download is spooled into (pysmb's hook): in memory up
+        to :attr:`spool_size`, then on disk.  Override to choose another."""
+        return tempfile.SpooledTemporaryFile(max_size=self.spool_size)
+
+    def generateClientMachineName(self) -> str:
+        """Our NetBIOS name for the connection (pysmb's hook): the
+        ``machine_name`` given, else the module's :data:`MACHINE_NAME`, else
+        this host's name."""
+        return self.machine_name or MACHINE_NAME or _default_machine_name()
+
     # ------------------------------------------------------------------ urllib entry point
     def smb_open(self, req: urllib.request.Request) -> urllib.response.addinfourl:
         """Download (``req.data`` is None) or upload (``req.data`` given) one file."""
@@ -261,7 +273,7 @@ class SMBHandler(urllib.request.BaseHandler):
 
     def _connection(self, target: SMBURL, remote_name: str, direct: bool) -> SMBConnection:
         # The module globals are read here, per request, as pysmb users set them after import.
-        my_name = self.machine_name or MACHINE_NAME or _default_machine_name()
+        my_name = self.generateClientMachineName()
         use_v2 = USE_NTLM if self.use_ntlm_v2 is None else self.use_ntlm_v2
         return SMBConnection(target.username, target.password, my_name, remote_name, domain=target.domain,
                              use_ntlm_v2=bool(use_v2), is_direct_tcp=direct)
@@ -299,7 +311,7 @@ class SMBHandler(urllib.request.BaseHandler):
 
     def _download(self, conn: SMBConnection, target: SMBURL, url: str,
                   timeout: float) -> urllib.response.addinfourl:
-        spool: Any = tempfile.SpooledTemporaryFile(max_size=self.spool_size)
+        spool: Any = self.createTempFile()
         try:
             _, size = conn.retrieveFile(target.share, target.path, spool, timeout=timeout)
             spool.seek(0)

@@ -82,6 +82,10 @@ class Framer:
         """Append received stream bytes."""
         self._buf += data
 
+    def pending(self) -> bytes:
+        """The buffered bytes that do not make a complete frame yet."""
+        return bytes(self._buf)
+
     def next_frame(self) -> Optional[Tuple[int, bytes]]:
         """Return the next complete ``(packet_type, payload)`` or None."""
         if len(self._buf) < HEADER_SIZE:

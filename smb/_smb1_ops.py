@@ -83,13 +83,61 @@ class Smb1Response:
         self.buf = buf
         self.trans = trans
 
+    #: pysmb's field: which SMB protocol the message is.
+    protocol = 1
+
     @property
-    def status(self) -> int:
-        return self.header.status
+    def status(self) -> S.Smb1Status:
+        """The status; also has pysmb's ``internal_value`` and ``is_ntstatus``."""
+        h = self.header
+        return S.Smb1Status(h.status, bool(h.flags2 & C.SMB_FLAGS2_NT_STATUS))
 
     @property
     def command(self) -> int:
         return self.header.command
+
+    # pysmb's message fields, read from the header
+    @property
+    def mid(self) -> int:
+        return self.header.mid
+
+    @property
+    def tid(self) -> int:
+        return self.header.tid
+
+    @property
+    def uid(self) -> int:
+        return self.header.uid
+
+    @property
+    def pid(self) -> int:
+        return self.header.pid
+
+    @property
+    def flags(self) -> int:
+        return self.header.flags
+
+    @property
+    def flags2(self) -> int:
+        return self.header.flags2
+
+    @property
+    def security(self) -> bytes:
+        return bytes(self.header.security_features)
+
+    @property
+    def raw_data(self) -> bytes:
+        """The whole message as received."""
+        return bytes(self.buf)
+
+    @property
+    def payload(self) -> Any:
+        """The message decoded by pysmb's message classes (its ``Com*Response``
+        payload; ``None`` for a command they do not know)."""
+        from ._compat_smb1 import SMBMessage
+        message = SMBMessage()
+        message.decode(bytes(self.buf))
+        return message.payload
 
     def detached(self) -> "Smb1Response":
         """A copy that no longer refers to the (reused) receive buffer."""
@@ -174,6 +222,29 @@ class Smb1Dialect(CommonOps):
         #: MID -> assembler for a transaction response still arriving.
         self._assemblers: Dict[int, S.TransactionAssembler] = {}
         self._set_limits(signing=False)
+
+    # ---------------------------------------------------------------- state views (pysmb's attributes)
+    @property
+    def signing_active(self) -> bool:
+        return self._mac_key is not None
+
+    @property
+    def signing_key(self) -> Optional[bytes]:
+        """The session key part of the MAC key."""
+        return self._mac_key[:16] if self._mac_key is not None else None
+
+    @property
+    def signing_challenge_response(self) -> Optional[bytes]:
+        """The NT response part of the MAC key (logons without extended security)."""
+        return (self._mac_key[16:] or None) if self._mac_key is not None else None
+
+    @property
+    def last_message_id(self) -> int:
+        return self._mid
+
+    @property
+    def next_signing_sequence(self) -> int:
+        return self._next_seq
 
     # ---------------------------------------------------------------- limits
     def _set_limits(self, signing: bool) -> None:
@@ -286,6 +357,7 @@ class Smb1Dialect(CommonOps):
         if bytes(frame[:4]) != C.SMB1_PROTOCOL_ID:
             raise ProtocolError("not an SMB1 message (protocol id %r)" % bytes(frame[:4]))
         header = S.Smb1Header.unpack_from(frame)
+        self.core.last_header = header
         if not header.is_reply:
             raise ProtocolError("SMB1 message without the reply flag")
         mid = header.mid

@@ -73,6 +73,9 @@ class Smb2Response:
         self.buf = buf
         self.encrypted = encrypted
 
+    #: pysmb's field: which SMB protocol the message is.
+    protocol = 2
+
     @property
     def status(self) -> int:
         return self.header.status
@@ -80,6 +83,66 @@ class Smb2Response:
     @property
     def command(self) -> int:
         return self.header.command
+
+    # pysmb's message fields, read from the header
+    @property
+    def mid(self) -> int:
+        return self.header.message_id
+
+    @property
+    def tid(self) -> int:
+        return self.header.tree_id
+
+    @property
+    def session_id(self) -> int:
+        return self.header.session_id
+
+    @property
+    def pid(self) -> int:
+        return self.header.process_id
+
+    @property
+    def flags(self) -> int:
+        return self.header.flags
+
+    @property
+    def async_id(self) -> int:
+        return self.header.async_id
+
+    @property
+    def next_command_offset(self) -> int:
+        return self.header.next_command
+
+    @property
+    def credit_charge(self) -> int:
+        return self.header.credit_charge
+
+    @property
+    def credit_re(self) -> int:
+        return self.header.credits
+
+    @property
+    def signature(self) -> bytes:
+        return bytes(self.header.signature)
+
+    @property
+    def raw_data(self) -> bytes:
+        """The message as received (after decryption)."""
+        return bytes(self.buf)
+
+    @property
+    def data(self) -> bytes:
+        """The body after the 64-byte header."""
+        return bytes(self.buf[HEADER_SIZE:])
+
+    @property
+    def payload(self) -> Any:
+        """The message decoded by pysmb's message classes (its ``SMB2*Response``
+        payload; ``None`` for a command they do not know)."""
+        from ._compat_smb2 import SMB2Message
+        message = SMB2Message()
+        message.decode(bytes(self.buf))
+        return message.payload
 
     def detached(self) -> "Smb2Response":
         """A copy that no longer refers to the (reused) receive buffer."""
@@ -152,6 +215,21 @@ class Smb2Dialect(CommonOps):
         self._signed_mids: set = set()
         #: Reused buffer for decrypted messages.
         self._plain = bytearray()
+
+    # ---------------------------------------------------------------- state views (pysmb's attributes)
+    @property
+    def signing_active(self) -> bool:
+        return bool(self.session.signing_required and self.session.signing_key)
+
+    @property
+    def signing_key(self) -> Optional[bytes]:
+        return self.session.signing_key or None
+
+    signing_challenge_response = None
+
+    @property
+    def last_message_id(self) -> int:
+        return max(0, self.credits.next_message_id - 1)
 
     # ---------------------------------------------------------------- sending
     def _security_mode(self) -> int:
@@ -336,6 +414,7 @@ class Smb2Dialect(CommonOps):
         total = len(frame)
         while True:
             header = Smb2Header.unpack_from(frame, offset)
+            self.core.last_header = header
             end = total if header.next_command == 0 else offset + header.next_command
             if header.next_command and (header.next_command < HEADER_SIZE or end > total
                                         or header.next_command % 8):

@@ -29,6 +29,9 @@ from typing import Any, Callable, Collection, Container, Dict, Generator, List, 
 
 from smb import _reexport
 from . import smb_constants as C
+from nmb.base import NMBSession
+
+from . import ntlm, securityblob  # noqa: F401 - pysmb's smb.base had both as attributes
 from ._framing import Framer
 from .exceptions import (MalformedResponse, NotConnectedError, NotReadyError, OperationFailure, ProtocolError,
                          SMBError, SMBTimeout, UnsupportedFeature)
@@ -195,8 +198,17 @@ def normalize_path(path: str) -> str:
     return "\\".join(parts)
 
 
-class SMB:
+class SMB(NMBSession):
     """The IO-free SMB client core (pysmb's ``smb.base.SMB``).
+
+    Two ways to drive it.  Our drivers (:class:`smb.SMBConnection.SMBConnection`)
+    run operation generators with :meth:`start` and feed frames to
+    :meth:`receive_frame`.  pysmb's way, its "extending" API, works as well:
+    subclass, supply ``write(data)`` (send bytes), call ``feedData(data)``
+    with received bytes and :meth:`onNMBSessionOK` once the transport is up
+    (after ``requestNMBSession()`` is answered on port 139, or right after
+    connecting with ``is_direct_tcp``); NEGOTIATE and SESSION_SETUP then run
+    by themselves and end in :meth:`onAuthOK` or :meth:`onAuthFailed`.
 
     ``SIGN_NEVER``, ``SIGN_WHEN_SUPPORTED`` and ``SIGN_WHEN_REQUIRED`` are
     class attributes too, as in pysmb (``SMBConnection.SIGN_WHEN_SUPPORTED``).
@@ -217,10 +229,9 @@ class SMB:
                  sign_options: int = SIGN_WHEN_REQUIRED, is_direct_tcp: bool = False,
                  encrypt: bool = False, rand: Callable[[int], bytes] = os.urandom,
                  smb2_only: bool = False) -> None:
+        NMBSession.__init__(self, my_name or "", remote_name or "", is_direct_tcp=is_direct_tcp)
         self.username = username or ""
         self._password = password
-        self.my_name = my_name or ""
-        self.remote_name = remote_name or ""
         self.domain = domain or ""
         self.use_ntlm_v2 = use_ntlm_v2
         self.sign_options = sign_options
@@ -244,6 +255,9 @@ class SMB:
         self._outstanding: Dict[int, Optional[Operation]] = {}
         self._abandoned: set = set()
         self._current: Optional[Operation] = None
+        self._auth_op: Optional[Operation] = None
+        #: Header of the last message received (pysmb's ``smb_message``).
+        self.last_header: Any = None
         self.has_authenticated = False
 
     # -- credentials ---------------------------------------------------
@@ -260,6 +274,175 @@ class SMB:
     def isUsingSMB2(self) -> bool:
         """True when the session runs SMB 2.0.2 or later."""
         return bool(self.dialect is not None and self.dialect.is_smb2)
+
+    # -- pysmb's state attributes, as read-only views of ours ---------------------------------
+    #: pysmb's logger for this class.
+    log = logging.getLogger("SMB.SMB")
+    #: smbwire never sends a password in plain text (pysmb's flag, always False).
+    use_plaintext_authentication = False
+    #: pysmb's progress-bar slot; progress is a per-call option here (``show_progress``).
+    pbar = None
+    #: pysmb's counter for DCE/RPC call ids; smbwire numbers calls per pipe.
+    next_rpc_call_id = 1
+
+    def _dialect_value(self, name: str, default: Any = 0) -> Any:
+        return getattr(self.dialect, name, default) if self.dialect is not None else default
+
+    @property
+    def is_using_smb2(self) -> bool:
+        """True when the session runs SMB 2.0.2 or later (pysmb's attribute)."""
+        return self.isUsingSMB2
+
+    @property
+    def has_negotiated(self) -> bool:
+        """True once NEGOTIATE has completed."""
+        d = self.dialect
+        return d is not None and (not d.is_smb2 or bool(d.dialect))
+
+    @property
+    def is_signing_active(self) -> bool:
+        """True when every message of the session is signed."""
+        return bool(self._dialect_value("signing_active", False))
+
+    @property
+    def capabilities(self) -> int:
+        """The server's capabilities from NEGOTIATE."""
+        return int(self._dialect_value("server_capabilities"))
+
+    @property
+    def security_mode(self) -> int:
+        """The server's security mode from NEGOTIATE."""
+        return int(self._dialect_value("server_security_mode"))
+
+    @property
+    def max_read_size(self) -> int:
+        """Largest read per request, as negotiated (0 before NEGOTIATE)."""
+        return int(self._dialect_value("max_read"))
+
+    @property
+    def max_write_size(self) -> int:
+        """Largest write per request, as negotiated (0 before NEGOTIATE)."""
+        return int(self._dialect_value("max_write"))
+
+    @property
+    def max_transact_size(self) -> int:
+        """Largest transaction/IOCTL buffer (SMB2), or the SMB1 buffer size."""
+        if self.dialect is not None and not self.dialect.is_smb2:
+            return int(self._dialect_value("max_buffer_size"))
+        return int(self._dialect_value("max_transact"))
+
+    @property
+    def max_buffer_size(self) -> int:
+        """SMB1 MaxBufferSize from NEGOTIATE (0 on SMB2)."""
+        return int(self._dialect_value("max_buffer_size")) if not self.isUsingSMB2 else 0
+
+    @property
+    def max_mpx_count(self) -> int:
+        """SMB1 MaxMpxCount from NEGOTIATE (0 on SMB2, where credits rule)."""
+        return int(self._dialect_value("max_mpx")) if not self.isUsingSMB2 else 0
+
+    @property
+    def max_raw_size(self) -> int:
+        """SMB1 MaxRawSize from NEGOTIATE (0 on SMB2)."""
+        neg = self._dialect_value("negotiate", None)
+        return int(getattr(neg, "max_raw_size", 0) or 0)
+
+    @property
+    def session_id(self) -> int:
+        """The SMB2 SessionId (0 before SESSION_SETUP, and on SMB1)."""
+        session = self._dialect_value("session", None)
+        return int(getattr(session, "session_id", 0) or 0)
+
+    @property
+    def uid(self) -> int:
+        """The SMB1 UID (0 before SESSION_SETUP, and on SMB2)."""
+        session = self._dialect_value("session", None)
+        return int(getattr(session, "uid", 0) or 0)
+
+    @property
+    def mid(self) -> int:
+        """The last message id used."""
+        return int(self._dialect_value("last_message_id"))
+
+    @property
+    def next_signing_id(self) -> int:
+        """SMB1: the sequence number the next signed request will carry."""
+        return int(self._dialect_value("next_signing_sequence", 2))
+
+    @property
+    def signing_session_key(self) -> Optional[bytes]:
+        """The key messages are signed with (None while signing is off)."""
+        return self._dialect_value("signing_key", None) if self.is_signing_active else None
+
+    @property
+    def signing_challenge_response(self) -> Optional[bytes]:
+        """SMB1 without extended security: the NT response that is part of
+        the MAC key (None otherwise)."""
+        return self._dialect_value("signing_challenge_response", None) if self.is_signing_active else None
+
+    @property
+    def connected_trees(self) -> Dict[str, int]:
+        """Connected shares: name (as first asked for) -> tree id."""
+        trees = self._dialect_value("trees", None) or {}
+        return {tree.name: int(getattr(tree, "tree_id", getattr(tree, "tid", 0))) for tree in trees.values()}
+
+    @property
+    def pending_requests(self) -> Dict[int, Any]:
+        """Message ids whose responses are due -> the operation waiting for each."""
+        return {key: op for key, op in self._outstanding.items()}
+
+    @property
+    def async_requests(self) -> Dict[int, Any]:
+        """pysmb kept SMB2 STATUS_PENDING requests here; smbwire keeps them
+        in :attr:`pending_requests` (this view is always empty)."""
+        return {}
+
+    @property
+    def smb_message(self) -> Any:
+        """The header of the last message received (None before any)."""
+        return self.last_header
+
+    # -- pysmb's callback driver (its "extending" API) -------------------------------------------
+    def onNMBSessionOK(self) -> None:
+        """The transport is up: start NEGOTIATE and SESSION_SETUP.
+
+        Called by :meth:`feedData` when the server accepts the NetBIOS
+        session request; with ``is_direct_tcp`` the subclass calls it once
+        connected.
+        """
+        self._auth_op = self.start(self.connect_op(smb1_first=not self.smb2_only), "connect")
+        self._pump()
+
+    def onNMBSessionFailed(self) -> None:
+        """The server refused the NetBIOS session request: the logon fails."""
+        self.onAuthFailed()
+
+    def onNMBSessionMessage(self, flags: int, data: bytes) -> None:
+        """One SMB message from the server: hand it to the core, send what
+        it answers, report the end of the logon."""
+        try:
+            self.receive_frame(memoryview(data))
+        finally:
+            self._pump()
+
+    def onAuthOK(self) -> None:
+        """The logon succeeded (override to start work)."""
+
+    def onAuthFailed(self) -> None:
+        """The logon was refused, or the connection failed during it."""
+
+    def _pump(self) -> None:
+        for frame in self.frames_to_send():
+            self.write(b"".join(bytes(piece) for piece in frame))
+        op = self._auth_op
+        if op is not None and op.done:
+            self._auth_op = None
+            if op.error is None and op.result:
+                self.onAuthOK()
+            else:
+                if op.error is not None:
+                    self.log.info("logon failed: %s", op.error)
+                self.onAuthFailed()
 
     # -- output ------------------------------------------------------------
     def queue(self, *pieces: Any) -> None:
@@ -446,8 +629,22 @@ class SMB:
                 raise ProtocolError("unexpected data before NEGOTIATE")
             self.dialect.receive(frame)
         except ProtocolError as err:
+            if err.smb_message is None and self.last_header is not None:
+                err.smb_message = self._message_for_error(frame)
             self.mark_broken(err)
             raise
+
+    def _message_for_error(self, frame: memoryview) -> Any:
+        """The frame that broke the protocol, as a message object with
+        pysmb's fields (for ``ProtocolError.smb_message``)."""
+        header, copy = self.last_header, memoryview(bytes(frame))
+        if self.isUsingSMB2 and hasattr(header, "message_id"):
+            from ._smb2_ops import Smb2Response
+            return Smb2Response(header, copy, False)
+        if hasattr(header, "mid"):
+            from ._smb1_ops import Smb1Response
+            return Smb1Response(header, copy)
+        return None
 
     def receive_data(self, data: bytes) -> None:
         """Stream-mode input: arbitrary chunks of received bytes."""

@@ -28,7 +28,7 @@ class SMBError(Exception):
     """Root of every exception raised by ``smb`` and ``nmb``.
 
     pysmb used the name ``SMBError`` for the holder of an SMB1 status
-    (``internal_value``, ``is_ntstatus``, ``hasError()``, ``reset()``); those
+    (``internal_value``, ``is_ntstatus``, ``hasError``, ``reset()``); those
     members are kept so that code written against it still runs.  The status
     of a received SMB1 message is a :class:`smb.smb_structs.Smb1Status`.
     """
@@ -42,8 +42,9 @@ class SMBError(Exception):
         self.internal_value = 0
         self.is_ntstatus = True
 
+    @property
     def hasError(self) -> bool:
-        """pysmb's status-holder API: True when the held status is not 0."""
+        """pysmb's status-holder API (a property): True when the held status is not 0."""
         return self.internal_value != 0
 
 
@@ -55,13 +56,21 @@ class ProtocolError(SMBError):
     ``ProtocolError`` the connection is marked broken, except for its
     subclass :class:`MalformedResponse` (one undecodable response body).
 
-    ``data`` optionally holds the offending bytes (never secrets).
+    ``data_buf`` (also readable as ``data``) optionally holds the offending
+    bytes (never secrets); ``smb_message`` the message involved, if any
+    (pysmb's constructor arguments and attributes).
     """
 
-    def __init__(self, message: str = "", data: Optional[bytes] = None) -> None:
-        super().__init__(message, data)
+    def __init__(self, message: str = "", data_buf: Optional[bytes] = None, smb_message: Any = None) -> None:
+        super().__init__(message, data_buf, smb_message)
         self.message = message
-        self.data = data
+        self.data_buf = data_buf
+        self.smb_message = smb_message
+
+    @property
+    def data(self) -> Optional[bytes]:
+        """The offending bytes (same as ``data_buf``)."""
+        return self.data_buf
 
     def __str__(self) -> str:
         return self.message

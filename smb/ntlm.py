@@ -16,6 +16,7 @@ Passwords, hashes and keys are never logged.
 from __future__ import annotations
 
 import enum
+import hashlib
 import hmac
 import logging
 import os
@@ -27,6 +28,9 @@ from typing import Callable, List, Optional, Tuple
 
 from smb import crypto
 from smb.exceptions import ProtocolError
+from smb.utils import md4 as _md4
+from smb.utils import pyDes as _pyDes
+from smb.utils import rc4 as _rc4
 
 __all__ = [
     "NegotiateFlags", "AvId", "NTLM_FLAGS",
@@ -733,3 +737,39 @@ class NtlmContext:
         if len(mic) != 16:
             return False
         return self.security.verify(bytes(mech_types_der), bytes(mic))
+
+
+# --------------------------------------------------------------------------
+# pysmb's module-level crypto helpers (kept for code that imported them from
+# smb.ntlm; the library itself uses smb.crypto)
+# --------------------------------------------------------------------------
+
+#: pysmb's MD4 hash object (``smb.utils.md4.MD4``).
+MD4 = _md4.MD4
+#: pyDes's single-DES class (``smb.utils.pyDes.des``).
+des = _pyDes.des
+#: One-shot RC4 (``smb.utils.rc4.RC4_encrypt``).
+RC4_encrypt = _rc4.RC4_encrypt
+
+
+def MD5(s: bytes) -> "hashlib._Hash":
+    """A ``hashlib`` MD5 object over ``s`` (pysmb returned the object, not the digest)."""
+    return hashlib.md5(bytes(s))
+
+
+def expandDesKey(key: bytes) -> bytes:
+    """The 8-byte DES key made of the first 7 bytes of ``key``, 7 bits per byte.
+
+    As pysmb did, the low (parity) bit of every byte is left 0; DES ignores it.
+    """
+    if len(key) < 7:
+        raise ValueError("DES key material must be at least 7 bytes")
+    return bytes(b & 0xFE for b in crypto.expand_des_key(bytes(key[:7])))
+
+
+def DESL(K: bytes, D: bytes) -> bytes:
+    """DESL(K, D) of [MS-NLMP] 6: ``D`` (8 bytes) encrypted under K[0:7], K[7:14]
+    and K[14:16] + Z(5); 24 bytes.  ``K`` needs at least 16 bytes (the rest is unused)."""
+    if len(K) < 16:
+        raise ValueError("DESL key must be at least 16 bytes")
+    return desl(bytes(K[:16]), bytes(D))

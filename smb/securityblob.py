@@ -26,6 +26,8 @@ __all__ = [
     "decodeChallengeSecurityBlob", "decodeAuthResponseSecurityBlob",
     "decode_neg_token_resp", "decode_server_negotiate_hint",
     "BadSecurityBlobError", "UnsupportedSecurityProvider",
+    "NegotiationToken", "NegTokenInit", "NegTokenTarg", "MechTypeList", "ContextFlags",
+    "NegResultEnumerated", "ContextToken",
 ]
 
 RESULT_ACCEPT_COMPLETED = 0
@@ -259,3 +261,79 @@ def decode_server_negotiate_hint(data: bytes) -> List[str]:
         raise
     except Exception as err:
         raise ProtocolError("malformed SPNEGO negotiate hint") from err
+
+
+# --------------------------------------------------------------------------
+# pysmb's ASN.1 type classes, for code that decodes blobs itself
+# --------------------------------------------------------------------------
+#
+# pysmb named them after RFC 2478 (negTokenTarg, negResult); RFC 4178 renamed
+# the response token to NegTokenResp / negState without changing its
+# encoding.  These public classes keep pysmb's names so that
+# ``decoder.decode(blob, asn1Spec=NegotiationToken())`` followed by
+# ``token.getComponentByName('negTokenTarg')`` works; the module's own
+# encoders and decoders above use the RFC 4178 shapes and are unaffected.
+
+class NegResultEnumerated(univ.Enumerated):
+    """negResult / negState, RFC 4178 4.2.2 (request-mic included)."""
+
+    namedValues = namedval.NamedValues(
+        ("accept_completed", 0), ("accept_incomplete", 1), ("reject", 2), ("request_mic", 3))
+    subtypeSpec = univ.Enumerated.subtypeSpec + constraint.SingleValueConstraint(0, 1, 2, 3)
+
+
+class ContextFlags(univ.BitString):
+    """ContextFlags, RFC 4178 4.2.1."""
+
+    namedValues = namedval.NamedValues(
+        ("delegFlag", 0), ("mutualFlag", 1), ("replayFlag", 2), ("sequenceFlag", 3),
+        ("anonFlag", 4), ("confFlag", 5), ("integFlag", 6))
+
+
+class MechTypeList(univ.SequenceOf):
+    """MechTypeList, RFC 4178 4.2.1: SEQUENCE OF MechType (an OID)."""
+
+    componentType = univ.ObjectIdentifier()
+
+
+class NegTokenInit(univ.Sequence):
+    """NegTokenInit, RFC 4178 4.2.1 (explicit tags, as the RFC's module says)."""
+
+    componentType = namedtype.NamedTypes(
+        namedtype.OptionalNamedType("mechTypes", MechTypeList().subtype(explicitTag=_ctx(0))),
+        namedtype.OptionalNamedType("reqFlags", ContextFlags().subtype(explicitTag=_ctx(1))),
+        namedtype.OptionalNamedType("mechToken", univ.OctetString().subtype(explicitTag=_ctx(2))),
+        namedtype.OptionalNamedType("mechListMIC", univ.OctetString().subtype(explicitTag=_ctx(3))),
+    )
+
+
+class NegTokenTarg(univ.Sequence):
+    """NegTokenTarg (RFC 2478) = NegTokenResp (RFC 4178 4.2.2), with pysmb's field names."""
+
+    componentType = namedtype.NamedTypes(
+        namedtype.OptionalNamedType("negResult", NegResultEnumerated().subtype(explicitTag=_ctx(0))),
+        namedtype.OptionalNamedType("supportedMech", univ.ObjectIdentifier().subtype(explicitTag=_ctx(1))),
+        namedtype.OptionalNamedType("responseToken", univ.OctetString().subtype(explicitTag=_ctx(2))),
+        namedtype.OptionalNamedType("mechListMIC", univ.OctetString().subtype(explicitTag=_ctx(3))),
+    )
+
+
+class NegotiationToken(univ.Choice):
+    """NegotiationToken, RFC 4178 4.2: [0] NegTokenInit or [1] NegTokenTarg."""
+
+    componentType = namedtype.NamedTypes(
+        namedtype.NamedType("negTokenInit", NegTokenInit().subtype(explicitTag=_ctx(0))),
+        namedtype.NamedType("negTokenTarg", NegTokenTarg().subtype(explicitTag=_ctx(1))),
+    )
+
+
+class ContextToken(univ.Sequence):
+    """The GSS-API InitialContextToken around the first SPNEGO token (RFC 2743 3.1):
+    [APPLICATION 0] IMPLICIT SEQUENCE {thisMech, innerContextToken}."""
+
+    tagSet = univ.Sequence.tagSet.tagImplicitly(
+        tag.Tag(tag.tagClassApplication, tag.tagFormatConstructed, 0))
+    componentType = namedtype.NamedTypes(
+        namedtype.NamedType("thisMech", univ.ObjectIdentifier()),
+        namedtype.NamedType("innerContextToken", NegotiationToken()),
+    )

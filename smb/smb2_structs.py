@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from typing import List, Tuple, Union
 
 from smb import _reexport
-from smb.exceptions import MalformedResponse
+from smb.utils import convertFILETIMEtoEpoch
+from smb.exceptions import MalformedResponse, ProtocolError
 from smb.smb2_constants import (
     SMB2_HEADER_SIZE,
     SMB2_NO_FILE_ID,
@@ -32,6 +33,8 @@ from smb.smb2_constants import (
 )
 
 __all__ = [
+    "ProtocolError",
+    "convertFILETIMEtoEpoch",
     "HEADER_STRUCT",
     "TRANSFORM_HEADER_STRUCT",
     "Smb2Header",

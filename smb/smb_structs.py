@@ -25,14 +25,14 @@ from typing import ClassVar, List, Optional, Sequence, Tuple, Type, TypeVar, Uni
 from smb import _reexport
 from smb import smb_constants as c
 from smb.crypto import md5
-from smb.exceptions import MalformedResponse, OperationFailure, ProtocolError, UnsupportedFeature
+from smb.exceptions import MalformedResponse, OperationFailure, ProtocolError, SMBError, UnsupportedFeature
 from . import fscc
 # The pass-through information levels share their layout with SMB2 ([MS-FSCC]).
 from .fscc import FileBasicInformation, FileFsFullSizeInformation, FileFsSizeInformation  # noqa: F401
 
 __all__ = [
     "SUPPORT_SMB2", "SUPPORT_SMB2x", "SUPPORT_EXTENDED_SECURITY",
-    "ProtocolError", "OperationFailure", "UnsupportedFeature",
+    "ProtocolError", "OperationFailure", "UnsupportedFeature", "SMBError",
     "Smb1Header", "Smb1Status", "AndXBlock", "build_message", "build_request", "build_andx_chain",
     "parse_message", "parse_blocks", "smb1_signature", "smb1_verify_signature",
     "NegotiateRequest", "NegotiateResponse", "build_negotiate_request",
@@ -232,7 +232,7 @@ class Smb1Status(int):
     """The status of a received SMB1 message: an ``int`` (the NTSTATUS, or the
     DOS error class and code packed as the header holds them) that also has
     the fields of pysmb's status object, ``internal_value`` and
-    ``is_ntstatus``, and its ``hasError()``."""
+    ``is_ntstatus``, and its ``hasError`` property."""
 
     is_ntstatus: bool
 
@@ -246,8 +246,9 @@ class Smb1Status(int):
         """The status as a plain ``int`` (pysmb's field)."""
         return int(self)
 
+    @property
     def hasError(self) -> bool:
-        """True unless the status is 0 (success)."""
+        """True unless the status is 0 (success); a property, as in pysmb."""
         return int(self) != 0
 
     def __repr__(self) -> str:

@@ -293,9 +293,13 @@ def test_established_session_still_verifies_every_signature() -> None:
     core = _core()
     assert run(core, peer, core.connect_op()) is True
     peer.transform = lambda msgs: [m[:50] + bytes([m[50] ^ 1]) + m[51:] for m in msgs]
-    with pytest.raises(ProtocolError, match="bad signature"):
+    with pytest.raises(ProtocolError, match="bad signature") as info:
         run(core, peer, core.dialect.echo(b""))
     assert core.broken is not None
+    # pysmb's ProtocolError.smb_message: the offending message, with pysmb's fields.
+    bad = info.value.smb_message
+    assert bad.protocol == 2 and bad.command == 0x000D and bad.session_id == core.session_id
+    assert len(bad.raw_data) >= 64
 
 
 # ---------------------------------------------------------------- 4. SMB2 NEGOTIATE first

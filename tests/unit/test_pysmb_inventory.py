@@ -1,24 +1,38 @@
-"""pysmb 1.2.15's public surface against smbwire (issue 10, work in progress).
+"""pysmb 1.2.15's public surface against smbwire.
 
 ``tests/data/pysmb-1.2.15.json`` is the inventory made by ``tests/pysmb_inventory.py`` from
-pysmb installed in a side venv.  ``tests/data/pysmb-known-gaps.txt`` lists what smbwire does
-not cover yet, one line per name.  The list only shrinks: a new gap fails the test, and so
-does a listed gap that has been closed (take its line out).
+pysmb installed in a side venv.  Every name in it must resolve in smbwire, every callable must
+accept pysmb's parameters, every attribute pysmb's ``__init__`` sets must exist, except for
+the deliberate differences in :data:`ALLOWED` below (each with its reason; docs/migrating.rst
+names them too).  An allow-list entry that no longer matches anything fails the test as well,
+so the list is always the current one.
 """
 from __future__ import annotations
 
+import fnmatch
 import os
 import subprocess
 import sys
 
 from . import pysmb_surface
 
-KNOWN = os.path.join(os.path.dirname(pysmb_surface.INVENTORY), "pysmb-known-gaps.txt")
+#: Deliberate differences: a pattern over the gap lines of ``pysmb_surface.gaps()`` -> why.
+ALLOWED = {
+    # pysmb built its dialect lists with module-level ``for`` loops, whose variables stayed
+    # behind as module attributes and reached other modules through star imports.  They are
+    # loop leftovers, not API: no script has a reason to read them.
+    "smb.*.dialect: missing": "loop variable left behind in pysmb's smb_structs",
+    "smb.*.i: missing": "loop variable left behind in pysmb's smb_structs",
+    "smb.*.name: missing": "loop variable left behind in pysmb's smb_structs",
+    # pysmb's Twisted classes need Twisted; they arrive with the Twisted driver (issue 14),
+    # as the optional ``twisted`` extra.
+    "smb.SMBProtocol: module not importable (ModuleNotFoundError)": "Twisted driver: issue 14",
+    "nmb.NetBIOSProtocol: module not importable (ModuleNotFoundError)": "Twisted driver: issue 14",
+}
 
 
-def _known() -> set:
-    with open(KNOWN, encoding="utf-8") as fh:
-        return {line.rstrip("\n") for line in fh if line.strip()}
+def _unexplained(found: list) -> list:
+    return [gap for gap in found if not any(fnmatch.fnmatchcase(gap, pat) for pat in ALLOWED)]
 
 
 def test_inventory_is_pysmb_1_2_15() -> None:
@@ -27,11 +41,11 @@ def test_inventory_is_pysmb_1_2_15() -> None:
     assert sum(len(names) for names in inventory["modules"].values()) > 1500
 
 
-def test_no_new_gaps_and_closed_gaps_leave_the_list() -> None:
-    found = set(pysmb_surface.gaps())
-    known = _known()
-    assert sorted(found - known) == [], "new gaps against pysmb"
-    assert sorted(known - found) == [], "closed gaps still listed in pysmb-known-gaps.txt"
+def test_every_pysmb_name_resolves_but_the_allowed_differences() -> None:
+    found = pysmb_surface.gaps()
+    assert _unexplained(found) == [], "pysmb names smbwire lacks"
+    stale = [pat for pat in ALLOWED if not any(fnmatch.fnmatchcase(gap, pat) for gap in found)]
+    assert stale == [], "allow-list entries that match nothing any more"
 
 
 def test_names_scripts_use() -> None:
