@@ -228,6 +228,7 @@ class _Transaction:
 
 # -- pysmb's star-imported names (see smb._reexport) ----------------------------------------------
 _PYSMB_SOURCES = ('nmb.nmb_constants',)
+__all__ = _reexport.star_all(__all__, ['nmb.nmb_constants'])
 __getattr__ = _reexport.finder(__name__, _PYSMB_SOURCES)
 
 

@@ -292,6 +292,7 @@ class NMBSession:
 
 # -- pysmb's star-imported names (see smb._reexport) ----------------------------------------------
 _PYSMB_SOURCES = ('nmb.nmb_constants', 'nmb.nmb_structs', 'nmb.utils')
+__all__ = _reexport.star_all(__all__, ['nmb.nmb_constants', 'nmb.nmb_structs', 'nmb.utils'])
 __getattr__ = _reexport.finder(__name__, _PYSMB_SOURCES)
 
 

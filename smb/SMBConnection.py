@@ -571,6 +571,7 @@ class _Progress:
 
 # -- pysmb's star-imported names (see smb._reexport) ----------------------------------------------
 _PYSMB_SOURCES = ('smb.smb_structs',)
+__all__ = _reexport.star_all(__all__, ['smb.smb_structs'])
 __getattr__ = _reexport.finder(__name__, _PYSMB_SOURCES)
 
 

@@ -30,25 +30,7 @@ from smb.exceptions import MalformedResponse, SMBError
 from smb.nt_status import NtStatus
 from smb.smb_structs import Smb1Status
 
-__all__ = [
-    "SMBError", "SMB2ProtocolHeaderError",
-    "DIALECTS", "DIALECTS2", "NT_LAN_MANAGER_DIALECT", "SMB2_DIALECT",
-    "SMBMessage", "Payload",
-    "ComNegotiateRequest", "ComNegotiateResponse",
-    "ComSessionSetupAndxRequest__WithSecurityExtension",
-    "ComSessionSetupAndxRequest__NoSecurityExtension", "ComSessionSetupAndxResponse",
-    "ComTreeConnectAndxRequest", "ComTreeConnectAndxResponse",
-    "ComNTCreateAndxRequest", "ComNTCreateAndxResponse",
-    "ComOpenAndxRequest", "ComOpenAndxResponse",
-    "ComReadAndxRequest", "ComReadAndxResponse",
-    "ComWriteAndxRequest", "ComWriteAndxResponse",
-    "ComCloseRequest", "ComDeleteRequest", "ComRenameRequest",
-    "ComCreateDirectoryRequest", "ComDeleteDirectoryRequest",
-    "ComEchoRequest", "ComEchoResponse",
-    "ComTransactionRequest", "ComTransactionResponse",
-    "ComTransaction2Request", "ComTransaction2Response",
-    "ComNTTransactRequest", "ComNTTransactResponse",
-]
+__all__ = list(S.PYSMB_MESSAGE_NAMES)
 
 Buffer = Union[bytes, bytearray, memoryview]
 

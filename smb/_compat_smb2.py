@@ -28,22 +28,7 @@ from smb.smb2_constants import SMB2_HEADER_SIZE, SMB2_PROTOCOL_ID, Smb2Command, 
 from smb.smb2_constants import SessionFlags
 from smb.utils import convertFILETIMEtoEpoch
 
-__all__ = [
-    "ProtocolError", "convertFILETIMEtoEpoch",
-    "SMB2Message", "Structure",
-    "SMB2NegotiateResponse",
-    "SMB2SessionSetupRequest", "SMB2SessionSetupResponse",
-    "SMB2TreeConnectRequest", "SMB2TreeConnectResponse",
-    "SMB2CreateRequest", "SMB2CreateResponse",
-    "SMB2CloseRequest", "SMB2CloseResponse",
-    "SMB2ReadRequest", "SMB2ReadResponse",
-    "SMB2WriteRequest", "SMB2WriteResponse",
-    "SMB2IoctlRequest", "SMB2IoctlResponse",
-    "SMB2EchoRequest", "SMB2EchoResponse",
-    "SMB2QueryDirectoryRequest", "SMB2QueryDirectoryResponse",
-    "SMB2QueryInfoRequest", "SMB2QueryInfoResponse",
-    "SMB2SetInfoRequest", "SMB2SetInfoResponse",
-]
+__all__ = list(S2.PYSMB_MESSAGE_NAMES)
 
 Buffer = Union[bytes, bytearray, memoryview]
 

@@ -14,12 +14,13 @@ for ``from module import *``.
 """
 from __future__ import annotations
 
+import __future__
 import importlib
 import sys
-from types import ModuleType
+from types import FunctionType, ModuleType
 from typing import Any, Callable, Dict, List, Sequence, Tuple
 
-__all__ = ["finder", "public_names"]
+__all__ = ["finder", "public_names", "star_all"]
 
 
 #: module name -> the modules its ``__getattr__`` searches.
@@ -46,12 +47,38 @@ def finder(module_name: str, sources: Sequence[str]) -> Callable[[str], Any]:
     return __getattr__
 
 
+def _own_names(module: ModuleType) -> List[str]:
+    exported = getattr(module, "__all__", None)
+    if exported is not None:
+        return list(exported)
+    names = []
+    for name, value in vars(module).items():
+        if name.startswith("_") or isinstance(value, (ModuleType, __future__._Feature)):
+            continue
+        if isinstance(value, (type, FunctionType)) and value.__module__ != module.__name__:
+            continue  # imported helpers (IntEnum, ...), not the module's own names
+        names.append(name)
+    return names
+
+
 def public_names(module_name: str) -> List[str]:
     """Every public name ``module_name`` offers: its own (its ``__all__``, or
-    its public globals) and, transitively, those of its sources."""
-    module = importlib.import_module(module_name)
-    own = getattr(module, "__all__", None)
-    names = set(own if own is not None else (n for n in vars(module) if not n.startswith("_")))
+    the names it defines) and, transitively, those of its sources."""
+    names = set(_own_names(importlib.import_module(module_name)))
     for source in _SOURCES.get(module_name, ()):
         names.update(public_names(source))
     return sorted(names)
+
+
+def star_all(own: Sequence[str], sources: Sequence[str]) -> List[str]:
+    """An ``__all__`` for ``from module import *`` as pysmb's module gave it:
+    ``own`` plus every public name of ``sources`` (imported now, so they must
+    not import the calling module)."""
+    names = list(own)
+    seen = set(names)
+    for source in sources:
+        for name in public_names(source):
+            if name not in seen:
+                seen.add(name)
+                names.append(name)
+    return names

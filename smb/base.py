@@ -740,6 +740,7 @@ def smb1_probe_seconds(timeout: float) -> float:
 
 # -- pysmb's star-imported names (see smb._reexport) ----------------------------------------------
 _PYSMB_SOURCES = ('smb.smb_structs', 'smb.smb2_structs', 'smb.utils', 'smb.security_descriptors')
+__all__ = _reexport.star_all(__all__, ['smb.smb_structs', 'smb.smb2_structs', 'smb.utils', 'smb.security_descriptors'])
 __getattr__ = _reexport.finder(__name__, _PYSMB_SOURCES)
 
 

@@ -1166,8 +1166,28 @@ NO_FILE_ID = SMB2_NO_FILE_ID
 """FileId for IOCTLs not addressed to an open ([MS-SMB2] 2.2.31)."""
 
 
+#: pysmb's message classes and values, defined in smb._compat_smb2 (resolved lazily
+#: through ``__getattr__`` below; listed here for ``from ... import *``).
+PYSMB_MESSAGE_NAMES = (
+    "ProtocolError", "convertFILETIMEtoEpoch",
+    "SMB2Message", "Structure",
+    "SMB2NegotiateResponse",
+    "SMB2SessionSetupRequest", "SMB2SessionSetupResponse",
+    "SMB2TreeConnectRequest", "SMB2TreeConnectResponse",
+    "SMB2CreateRequest", "SMB2CreateResponse",
+    "SMB2CloseRequest", "SMB2CloseResponse",
+    "SMB2ReadRequest", "SMB2ReadResponse",
+    "SMB2WriteRequest", "SMB2WriteResponse",
+    "SMB2IoctlRequest", "SMB2IoctlResponse",
+    "SMB2EchoRequest", "SMB2EchoResponse",
+    "SMB2QueryDirectoryRequest", "SMB2QueryDirectoryResponse",
+    "SMB2QueryInfoRequest", "SMB2QueryInfoResponse",
+    "SMB2SetInfoRequest", "SMB2SetInfoResponse",
+)
+
 # -- pysmb's star-imported names (see smb._reexport) ----------------------------------------------
 _PYSMB_SOURCES = ('smb.smb2_constants', 'smb.smb_constants', 'smb._compat_smb2')
+__all__ = _reexport.star_all(__all__ + list(PYSMB_MESSAGE_NAMES), ['smb.smb2_constants', 'smb.smb_constants'])
 __getattr__ = _reexport.finder(__name__, _PYSMB_SOURCES)
 
 

@@ -1985,8 +1985,31 @@ def smb1_verify_signature(mac_key: bytes, message: Buffer, sequence_number: int)
     return hmac.compare_digest(expected, bytes(mv[SIGNATURE_OFFSET:SIGNATURE_OFFSET + 8]))
 
 
+#: pysmb's message classes and values, defined in smb._compat_smb1 (resolved lazily
+#: through ``__getattr__`` below; listed here for ``from ... import *``).
+PYSMB_MESSAGE_NAMES = (
+    "SMBError", "SMB2ProtocolHeaderError",
+    "DIALECTS", "DIALECTS2", "NT_LAN_MANAGER_DIALECT", "SMB2_DIALECT",
+    "SMBMessage", "Payload",
+    "ComNegotiateRequest", "ComNegotiateResponse",
+    "ComSessionSetupAndxRequest__WithSecurityExtension",
+    "ComSessionSetupAndxRequest__NoSecurityExtension", "ComSessionSetupAndxResponse",
+    "ComTreeConnectAndxRequest", "ComTreeConnectAndxResponse",
+    "ComNTCreateAndxRequest", "ComNTCreateAndxResponse",
+    "ComOpenAndxRequest", "ComOpenAndxResponse",
+    "ComReadAndxRequest", "ComReadAndxResponse",
+    "ComWriteAndxRequest", "ComWriteAndxResponse",
+    "ComCloseRequest", "ComDeleteRequest", "ComRenameRequest",
+    "ComCreateDirectoryRequest", "ComDeleteDirectoryRequest",
+    "ComEchoRequest", "ComEchoResponse",
+    "ComTransactionRequest", "ComTransactionResponse",
+    "ComTransaction2Request", "ComTransaction2Response",
+    "ComNTTransactRequest", "ComNTTransactResponse",
+)
+
 # -- pysmb's star-imported names (see smb._reexport) ----------------------------------------------
 _PYSMB_SOURCES = ('smb.smb_constants', 'smb._compat_smb1')
+__all__ = _reexport.star_all(__all__ + list(PYSMB_MESSAGE_NAMES), ['smb.smb_constants'])
 __getattr__ = _reexport.finder(__name__, _PYSMB_SOURCES)
 
 

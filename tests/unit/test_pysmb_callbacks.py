@@ -140,3 +140,17 @@ def test_pysmb_star_imported_names_resolve_where_pysmb_had_them() -> None:
     assert "ATTR_READONLY" in dir(smb.base)
     with pytest.raises(AttributeError):
         smb.base.NO_SUCH_NAME_ANYWHERE  # noqa: B018
+
+
+def test_star_imports_give_what_pysmbs_gave() -> None:
+    for module, names in [("smb.smb_structs", ["SMBMessage", "ComEchoRequest", "SMB_COM_ECHO", "SMBError"]),
+                          ("smb.smb2_structs", ["SMB2Message", "SMB2ReadRequest", "SMB2_COM_READ", "ATTR_READONLY"]),
+                          ("smb.base", ["SMB", "SharedFile", "SMBMessage", "SMB2Message", "SecurityDescriptor"]),
+                          ("smb.SMBConnection", ["SMBConnection", "ComNegotiateRequest", "OperationFailure",
+                                                 "ATTR_DIRECTORY"]),
+                          ("nmb.base", ["NBNS", "NMBSession", "NMBSessionMessage", "encode_name", "NODE_B"]),
+                          ("nmb.NetBIOS", ["NetBIOS", "TYPE_CLIENT", "TYPE_WORKSTATION"])]:
+        namespace: dict = {}
+        exec("from %s import *" % module, namespace)  # noqa: S102 - the import form under test
+        assert [n for n in names if n not in namespace] == [], module
+        assert "IntEnum" not in namespace and "annotations" not in namespace
