@@ -433,7 +433,7 @@ class SMB(NMBSession):
 
     def _pump(self) -> None:
         for frame in self.frames_to_send():
-            self.write(b"".join(bytes(piece) for piece in frame))
+            self.write(b"".join(frame))
         op = self._auth_op
         if op is not None and op.done:
             self._auth_op = None
