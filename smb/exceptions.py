@@ -21,6 +21,7 @@ __all__ = [
     "SMBTimeout",
     "NotReadyError",
     "UnsupportedFeature",
+    "KerberosError",
 ]
 
 
@@ -127,3 +128,21 @@ class NotReadyError(SMBError):
 
 class UnsupportedFeature(SMBError):
     """The server (or this library) does not support what was asked."""
+
+
+class KerberosError(SMBError):
+    """Kerberos failed: the KDC answered with a KRB-ERROR, a reply did not
+    decrypt or verify (wrong key, tampering), or a reply was malformed.
+
+    ``code`` is the KRB-ERROR error-code ([RFC 4120] 7.5.9, e.g. 24
+    KDC_ERR_PREAUTH_FAILED, 37 KRB_AP_ERR_SKEW) when the KDC sent one, else
+    ``None``.  Messages never contain keys, tickets or passwords.
+    """
+
+    def __init__(self, message: str = "", code: Optional[int] = None) -> None:
+        super().__init__(message, code)
+        self.message = message
+        self.code = code
+
+    def __str__(self) -> str:
+        return self.message
