@@ -22,7 +22,9 @@ from ._framing import HEADER_SIZE, SESSION_KEEPALIVE, SESSION_MESSAGE
 from . import base, ntlm, securityblob, smb_constants, smb_structs  # noqa: F401
 from .base import (SERVER_MEMORY, SIGN_NEVER, SIGN_WHEN_REQUIRED, SIGN_WHEN_SUPPORTED, SMB, OpGen, Operation,
                    SharedDevice, SharedFile, normalize_path, smb1_probe_seconds)
-from .exceptions import NotConnectedError, NotReadyError, OperationFailure, ProtocolError, SMBError, SMBTimeout
+from . import krb5_kdc
+from .exceptions import (KerberosError, NotConnectedError, NotReadyError, OperationFailure, ProtocolError,
+                         SMBError, SMBTimeout)
 
 __all__ = ["SMBConnection", "SIGN_NEVER", "SIGN_WHEN_SUPPORTED", "SIGN_WHEN_REQUIRED"]
 
@@ -102,6 +104,16 @@ class SMBConnection(SMB):
     :param smb2_only: send an SMB2 NEGOTIATE straight away instead of pysmb's
         opening SMB1 NEGOTIATE (one round trip less; SMB1-only servers cannot
         be reached then)
+    :param use_kerberos: log on with Kerberos only (same as ``auth='kerberos'``)
+    :param auth: ``'kerberos'``, ``'ntlm'`` or ``'negotiate'`` (Kerberos, NTLM when no ticket
+        can be had); default: ``'negotiate'`` when a realm and a KDC are known, else NTLM
+        (see :doc:`/kerberos`)
+    :param kdc: ``'host[:port]'`` or a list of them (default: krb5.conf's for the realm)
+    :param kerberos_ccache: an MIT credential cache file to take tickets from
+    :param keytab: a keytab file with the user's keys (instead of a password)
+    :param service_principal: the server's principal (default ``cifs/<host>``)
+    :param krb5_conf: a krb5.conf to read instead of ``$KRB5_CONFIG`` / ``/etc/krb5.conf``
+    :param kerberos_etypes: encryption types to offer, e.g. ``(17,)`` for aes128 only
 
     The opening SMB1 NEGOTIATE offers SMB2 too, as pysmb's does.  A server
     that ignores SMB1 frames (or hangs up on them) gets a short part of the
@@ -116,9 +128,19 @@ class SMBConnection(SMB):
 
     def __init__(self, username: str, password: Union[str, Callable[[], str]], my_name: str, remote_name: str,
                  domain: str = "", use_ntlm_v2: bool = True, sign_options: int = SIGN_WHEN_REQUIRED,
-                 is_direct_tcp: bool = False, encrypt: bool = False, smb2_only: bool = False) -> None:
+                 is_direct_tcp: bool = False, encrypt: bool = False, smb2_only: bool = False,
+                 use_kerberos: bool = False, auth: Optional[str] = None, kdc: Any = None,
+                 kerberos_ccache: Optional[str] = None, keytab: Optional[str] = None,
+                 service_principal: Optional[str] = None, krb5_conf: Optional[str] = None,
+                 kerberos_etypes: Optional[Tuple[int, ...]] = None) -> None:
         super().__init__(username, password, my_name, remote_name, domain, use_ntlm_v2, sign_options,
                          is_direct_tcp, encrypt, smb2_only=smb2_only)
+        if use_kerberos and auth not in (None, krb5_kdc.AUTH_KERBEROS):
+            raise ValueError("use_kerberos=True contradicts auth=%r" % auth)
+        #: Kerberos settings and the tickets this connection got (see docs/kerberos.rst).
+        self.kerberos_settings = krb5_kdc.KerberosSettings(
+            krb5_kdc.AUTH_KERBEROS if use_kerberos else auth, self.username, self.domain, kdc,
+            kerberos_ccache, keytab, service_principal, krb5_conf, kerberos_etypes)
         self.sock: Optional[socket.socket] = None
         self._reader = _FrameReader()
         self._timed_out = False
@@ -169,7 +191,7 @@ class SMBConnection(SMB):
                     self._run(self.negotiate_op(False), deadline - time.monotonic(), "negotiate")
             else:
                 self._run(self.negotiate_op(smb1_first), deadline - time.monotonic(), "negotiate")
-            ok = self._run(self.session_setup_op(), deadline - time.monotonic(), "connect")
+            ok = self._logon(ip, deadline)
         except BaseException:
             self._drop_socket()
             raise
@@ -178,6 +200,33 @@ class SMBConnection(SMB):
         else:
             self._drop_socket()
             self.onAuthFailed()
+        return bool(ok)
+
+    def _logon(self, host: str, deadline: float) -> bool:
+        """SESSION_SETUP with the mechanism the settings choose: Kerberos,
+        NTLM, or Kerberos first and NTLM when Kerberos cannot be used
+        (``negotiate``).  ``auth='kerberos'`` never falls back."""
+        mode = self.kerberos_settings.mode(bool(self.password))
+        if mode != krb5_kdc.AUTH_NTLM:
+            try:
+                self.kerberos = self.kerberos_settings.initiator(host, self.remote_name, self.password,
+                                                                 deadline, self.rand)
+            except KerberosError as err:
+                if mode == krb5_kdc.AUTH_KERBEROS:
+                    raise
+                self.log.info("Kerberos is not possible (%s); logging on with NTLM", err)
+            else:
+                try:
+                    ok = self._run(self.session_setup_op(), deadline - time.monotonic(), "connect")
+                finally:
+                    self.kerberos = None
+                if ok or mode == krb5_kdc.AUTH_KERBEROS:
+                    return bool(ok)
+                self.log.info("the server refused the Kerberos logon; trying NTLM")
+                if self.dialect is not None and self.dialect.is_smb2:
+                    # A fresh SESSION_SETUP starts over on the same connection.
+                    self.dialect.session = type(self.dialect.session)()
+        ok = self._run(self.session_setup_op(), deadline - time.monotonic(), "connect")
         return bool(ok)
 
     def onAuthOK(self) -> None:

@@ -391,7 +391,12 @@ class Smb1Dialect(CommonOps):
         """SESSION_SETUP_ANDX: SPNEGO/NTLMSSP when both sides support extended
         security, else the NT LM 0.12 challenge/response form.  Returns False
         for a refused logon."""
-        if self.extended_security:
+        if self.core.kerberos is not None:
+            if not self.extended_security:
+                raise UnsupportedFeature("Kerberos over SMB1 needs extended security, which this server "
+                                         "(or smb_structs.SUPPORT_EXTENDED_SECURITY) does not offer")
+            ok = yield from self._session_setup_kerberos(self.core.kerberos)
+        elif self.extended_security:
             ok = yield from self._session_setup_extended()
         else:
             ok = yield from self._session_setup_ntlm()
@@ -430,6 +435,18 @@ class Smb1Dialect(CommonOps):
                                           ntlm.session_key if sign else None)
         return ok
 
+    def _session_setup_kerberos(self, initiator: Any):
+        """One SESSION_SETUP_ANDX with the AP-REQ; the AP-REP in the answer
+        gives the key that signs from then on (and that checks the answer)."""
+        request = S.SessionSetupAndXRequest(security_blob=initiator.token(), **self._setup_request_args())
+
+        def key_from(setup: Any) -> Optional[bytes]:
+            initiator.accept(bytes(setup.security_blob))  # KerberosError unless mutual auth holds
+            return initiator.session_key if self._want_signing() else None
+
+        ok = yield from self._final_setup(request, None, key_from)
+        return ok
+
     def _session_setup_ntlm(self):
         from .ntlm import generateChallengeResponseV1, generateChallengeResponseV2
         core = self.core
@@ -455,10 +472,13 @@ class Smb1Dialect(CommonOps):
         ok = yield from self._final_setup(request, key if self._want_signing() else None)
         return ok
 
-    def _final_setup(self, request: Any, mac_key: Optional[bytes]):
+    def _final_setup(self, request: Any, mac_key: Optional[bytes],
+                     key_from: Optional[Callable[[Any], Optional[bytes]]] = None):
         """The SESSION_SETUP_ANDX that completes the logon; turns signing on
-        when ``mac_key`` is given ([MS-CIFS] 3.2.4.2.4, 3.2.5.3)."""
-        if mac_key is not None:
+        when ``mac_key`` is given ([MS-CIFS] 3.2.4.2.4, 3.2.5.3), or when
+        ``key_from(parsed response)`` returns one (Kerberos: the key is in
+        the response)."""
+        if mac_key is not None or (key_from is not None and self._want_signing()):
             mid = self.send(request, flags2=C.SMB_FLAGS2_SMB_SECURITY_SIGNATURE, signature=_SIGNING_PLACEHOLDER)
         else:
             mid = self.send(request)
@@ -469,6 +489,8 @@ class Smb1Dialect(CommonOps):
         setup = resp.parse(S.SessionSetupAndXResponse)
         self.session.uid = resp.header.uid
         self.session.is_guest = setup.is_guest
+        if key_from is not None:
+            mac_key = key_from(setup)
         placeholder = bytes(resp.buf[S.SIGNATURE_OFFSET:S.SIGNATURE_OFFSET + 8]) == _SIGNING_PLACEHOLDER
         if mac_key is not None and not setup.is_guest and placeholder and not self.extended_security:
             # Samba (checked with 4.17, and its own smbclient sees the same)

@@ -376,8 +376,12 @@ class Smb2Dialect(CommonOps):
                                  th.aad(), body, th.signature, out)
         return out
 
-    def _derive_keys(self, session_key: bytes) -> None:
+    def _derive_keys(self, full_key: bytes) -> None:
+        # [MS-SMB2] 3.2.5.3.1: SessionKey is the first 16 bytes of the GSS key
+        # (zero-padded); the 3.1.1 AES-256 cipher keys come from the full key
+        # (a Kerberos aes256 session key is 32 bytes; NTLM's is 16 either way).
         s = self.session
+        session_key = (bytes(full_key) + b"\0" * 16)[:16]
         s.session_key = session_key
         d = self.dialect
         if d <= K.Dialect.SMB_2_1:
@@ -388,10 +392,11 @@ class Smb2Dialect(CommonOps):
             s.encryption_key = crypto.smb3_kdf(session_key, b"SMB2AESCCM\0", b"ServerIn \0")
             s.decryption_key = crypto.smb3_kdf(session_key, b"SMB2AESCCM\0", b"ServerOut\0")
             return
-        size = 32 if self.cipher in (K.Cipher.AES_256_CCM, K.Cipher.AES_256_GCM) else 16
+        wide = self.cipher in (K.Cipher.AES_256_CCM, K.Cipher.AES_256_GCM)
+        size, cipher_key = (32, bytes(full_key)) if wide else (16, session_key)
         s.signing_key = crypto.smb3_kdf(session_key, b"SMBSigningKey\0", s.preauth)
-        s.encryption_key = crypto.smb3_kdf(session_key, b"SMBC2SCipherKey\0", s.preauth, size)
-        s.decryption_key = crypto.smb3_kdf(session_key, b"SMBS2CCipherKey\0", s.preauth, size)
+        s.encryption_key = crypto.smb3_kdf(cipher_key, b"SMBC2SCipherKey\0", s.preauth, size)
+        s.decryption_key = crypto.smb3_kdf(cipher_key, b"SMBS2CCipherKey\0", s.preauth, size)
 
     # ---------------------------------------------------------------- receiving
     def receive(self, frame: memoryview) -> None:
@@ -590,7 +595,12 @@ class Smb2Dialect(CommonOps):
 
     # ---------------------------------------------------------------- session
     def session_setup(self):
-        """SESSION_SETUP with SPNEGO/NTLMSSP; returns False on a failed logon."""
+        """SESSION_SETUP with SPNEGO (NTLMSSP, or Kerberos when the driver
+        put an :class:`~smb.krb5.ApInitiator` in ``core.kerberos``); returns
+        False on a failed logon."""
+        if self.core.kerberos is not None:
+            ok = yield from self._session_setup_kerberos(self.core.kerberos)
+            return ok
         from .ntlm import NtlmContext
         from . import securityblob as sb
         core = self.core
@@ -630,7 +640,35 @@ class Smb2Dialect(CommonOps):
             s.signing_key = b""
             self.check(resp, "SESSION_SETUP")
         setup = SessionSetupResponse.unpack_from(resp.buf, HEADER_SIZE)
-        s.is_guest = bool(setup.session_flags & (K.SessionFlags.IS_GUEST | K.SessionFlags.IS_NULL)) or ntlm.anonymous
+        return self._finish_logon(resp, setup, ntlm.anonymous)
+
+    def _session_setup_kerberos(self, initiator: Any):
+        """One SESSION_SETUP carrying the AP-REQ; the answer's AP-REP gives the
+        session key, which then checks the answer's signature."""
+        s = self.session
+        s.preauth = self.preauth
+        req = SessionSetupRequest(security_buffer=initiator.token(), security_mode=self._security_mode())
+        mid = self.send(CMD.SESSION_SETUP, req.pack())
+        self._hash_sent()
+        s.signing_required = False
+        resp = yield mid
+        if resp.header.status in LOGON_FAILURES:
+            return False
+        if resp.header.status == NtStatus.MORE_PROCESSING_REQUIRED:
+            raise UnsupportedFeature("the server wants another Kerberos round trip (SPNEGO mechListMIC "
+                                     "exchange), which is not supported")
+        self.check(resp, "SESSION_SETUP")
+        s.session_id = resp.header.session_id
+        setup = SessionSetupResponse.unpack_from(resp.buf, HEADER_SIZE)
+        initiator.accept(bytes(setup.security_buffer))  # KerberosError unless mutual auth holds
+        self._derive_keys(initiator.session_key)
+        return self._finish_logon(resp, setup, False)
+
+    def _finish_logon(self, resp: Smb2Response, setup: SessionSetupResponse, anonymous: bool) -> bool:
+        """After the final SESSION_SETUP response: guest/signing/encryption state."""
+        core = self.core
+        s = self.session
+        s.is_guest = bool(setup.session_flags & (K.SessionFlags.IS_GUEST | K.SessionFlags.IS_NULL)) or anonymous
         if s.is_guest:
             s.signing_key = s.encryption_key = s.decryption_key = b""
         else:

@@ -256,6 +256,9 @@ class SMB(NMBSession):
         self._abandoned: set = set()
         self._current: Optional[Operation] = None
         self._auth_op: Optional[Operation] = None
+        #: A Kerberos initiator (:class:`smb.krb5.ApInitiator`) for the next
+        #: SESSION_SETUP, put here by the driver after the KDC exchanges; None: NTLM.
+        self.kerberos: Any = None
         #: Header of the last message received (pysmb's ``smb_message``).
         self.last_header: Any = None
         self.has_authenticated = False

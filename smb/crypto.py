@@ -42,6 +42,8 @@ __all__ = [
     "aes_ccm_decrypt",
     "aes_gcm_encrypt",
     "aes_gcm_decrypt",
+    "aes_cts_encrypt",
+    "aes_cts_decrypt",
     "smb3_kdf",
     "preauth_hash_update",
 ]
@@ -318,3 +320,61 @@ def aead_decrypt_into(ccm: bool, key: BytesLike, nonce: BytesLike, aad: BytesLik
         cipher.verify(_bytes(tag))  # type: ignore[attr-defined]
     except ValueError as err:
         raise ProtocolError("SMB3 decryption failed: bad signature") from err
+
+
+# --------------------------------------------------------------------------
+# AES-CBC with ciphertext stealing (Kerberos, [RFC 3962] 5 and [RFC 8009] 5)
+# --------------------------------------------------------------------------
+
+_AES_BLOCK = 16
+
+
+def _check_cts_args(key: BytesLike, iv: BytesLike, data: BytesLike) -> None:
+    if len(key) not in _AES_KEY_SIZES:
+        raise ValueError("AES key must be 16 or 32 bytes")
+    if len(iv) != _AES_BLOCK:
+        raise ValueError("AES-CTS IV must be 16 bytes")
+    if len(data) < _AES_BLOCK:
+        raise ValueError("AES-CTS input must be at least one block")
+
+
+def aes_cts_encrypt(key: BytesLike, iv: BytesLike, data: BytesLike) -> bytes:
+    """AES-CBC with ciphertext stealing, as Kerberos uses it ([RFC 3962] 5).
+
+    The output is as long as the input (at least 16 bytes).  Exactly one
+    block is plain CBC of that block.  Otherwise the final, possibly partial,
+    block is zero-filled, the whole is CBC-encrypted, and the last two
+    ciphertext blocks are swapped, the (now last) one cut to the length of
+    the final plaintext block; a whole number of blocks is therefore CBC with
+    the last two blocks swapped.
+    """
+    _check_cts_args(key, iv, data)
+    cipher = AES.new(_bytes(key), AES.MODE_CBC, iv=_bytes(iv))
+    size = len(data)
+    if size == _AES_BLOCK:
+        return cipher.encrypt(data)
+    tail = size % _AES_BLOCK or _AES_BLOCK
+    out = cipher.encrypt(_bytes(data) + bytes(_AES_BLOCK - tail))
+    return out[:-2 * _AES_BLOCK] + out[-_AES_BLOCK:] + out[-2 * _AES_BLOCK:-_AES_BLOCK][:tail]
+
+
+def aes_cts_decrypt(key: BytesLike, iv: BytesLike, data: BytesLike) -> bytes:
+    """Inverse of :func:`aes_cts_encrypt` ([RFC 3962] 5, [RFC 2040] 8 with
+    the errata of [RFC 3962] appendix A).  No integrity check: callers MAC."""
+    _check_cts_args(key, iv, data)
+    raw = _bytes(data)
+    k = _bytes(key)
+    size = len(raw)
+    if size == _AES_BLOCK:
+        return AES.new(k, AES.MODE_CBC, iv=_bytes(iv)).decrypt(raw)
+    tail = size % _AES_BLOCK or _AES_BLOCK
+    split = size - _AES_BLOCK - tail
+    last_full = raw[split:split + _AES_BLOCK]      # encrypts the zero-filled last block
+    stolen = raw[split + _AES_BLOCK:]              # head of the next-to-last cipher block
+    # Decrypting the full block gives (last plaintext || zeros) XOR the
+    # next-to-last cipher block: its tail restores the stolen bytes.
+    mixed = AES.new(k, AES.MODE_ECB).decrypt(last_full)
+    prev_block = stolen + mixed[tail:]
+    last_plain = bytes(a ^ b for a, b in zip(mixed[:tail], stolen))
+    front = AES.new(k, AES.MODE_CBC, iv=_bytes(iv)).decrypt(raw[:split] + prev_block)
+    return front + last_plain

@@ -24,7 +24,8 @@ __all__ = [
     "SPNEGO_OID", "NTLMSSP_OID", "MECH_TYPES_DER",
     "generateNegotiateSecurityBlob", "generateAuthSecurityBlob",
     "decodeChallengeSecurityBlob", "decodeAuthResponseSecurityBlob",
-    "decode_neg_token_resp", "decode_server_negotiate_hint",
+    "decode_neg_token_resp", "decode_server_negotiate_hint", "negotiate_blob", "mech_types_der",
+    "KRB5_OID", "MS_KRB5_OID",
     "BadSecurityBlobError", "UnsupportedSecurityProvider",
     "NegotiationToken", "NegTokenInit", "NegTokenTarg", "MechTypeList", "ContextFlags",
     "NegResultEnumerated", "ContextToken",
@@ -38,6 +39,10 @@ RESULT_REQUEST_MIC = 3
 SPNEGO_OID = "1.3.6.1.5.5.2"
 #: NTLMSSP mechanism, [MS-NLMP] 1.9.
 NTLMSSP_OID = "1.3.6.1.4.1.311.2.2.10"
+#: Kerberos 5 GSS-API mechanism (RFC 1964 / 4121).
+KRB5_OID = "1.2.840.113554.1.2.2"
+#: The same mechanism under the OID old Windows versions announced ([MS-KILE] 1.9).
+MS_KRB5_OID = "1.2.840.48018.1.2.2"
 
 # pysmb raised these two; both are protocol errors here.
 BadSecurityBlobError = ProtocolError
@@ -139,12 +144,18 @@ class _InitialContextToken2(univ.Sequence):
     )
 
 
-def _mech_types(*tags: tag.Tag) -> _MechTypeList:
+def _mech_types(*tags: tag.Tag, oids: Tuple[str, ...] = (NTLMSSP_OID,)) -> _MechTypeList:
     mech_types = _MechTypeList()
     for extra in tags:
         mech_types = mech_types.subtype(explicitTag=extra)
-    mech_types.setComponentByPosition(0, univ.ObjectIdentifier(NTLMSSP_OID))
+    for position, oid in enumerate(oids):
+        mech_types.setComponentByPosition(position, univ.ObjectIdentifier(oid))
     return mech_types
+
+
+def mech_types_der(oids: Tuple[str, ...]) -> bytes:
+    """DER of a MechTypeList (what a mechListMIC covers)."""
+    return encoder.encode(_mech_types(oids=oids))
 
 
 #: DER of the MechTypeList our negotiate token carries; the mechListMIC covers it.
@@ -157,9 +168,15 @@ MECH_TYPES_DER: bytes = encoder.encode(_mech_types())
 
 def generateNegotiateSecurityBlob(ntlm_data: bytes) -> bytes:
     """InitialContextToken(SPNEGO, NegTokenInit{mechTypes=[NTLMSSP], mechToken})."""
+    return negotiate_blob(ntlm_data, (NTLMSSP_OID,))
+
+
+def negotiate_blob(mech_token: bytes, oids: Tuple[str, ...]) -> bytes:
+    """InitialContextToken(SPNEGO, NegTokenInit{mechTypes=oids, mechToken}):
+    the first token, whose ``mech_token`` is for ``oids[0]``."""
     init = _NegTokenInit().subtype(explicitTag=_ctx(0))
-    init["mechTypes"] = _mech_types(_ctx(0))
-    init["mechToken"] = univ.OctetString(bytes(ntlm_data)).subtype(explicitTag=_ctx(2))
+    init["mechTypes"] = _mech_types(_ctx(0), oids=oids)
+    init["mechToken"] = univ.OctetString(bytes(mech_token)).subtype(explicitTag=_ctx(2))
     token = _NegotiationToken()
     token["negTokenInit"] = init
     outer = _InitialContextToken()
@@ -198,10 +215,11 @@ def _optional_bytes(seq: univ.Sequence, name: str) -> Optional[bytes]:
     return bytes(component)
 
 
-def decode_neg_token_resp(data: bytes) -> Tuple[Optional[int], Optional[bytes], Optional[bytes]]:
+def decode_neg_token_resp(data: bytes, mechs: Tuple[str, ...] = (NTLMSSP_OID,)
+                          ) -> Tuple[Optional[int], Optional[bytes], Optional[bytes]]:
     """Decode a NegTokenResp: ``(negState or None, responseToken or None, mechListMIC or None)``.
 
-    A supportedMech other than NTLMSSP raises :class:`ProtocolError`.
+    A supportedMech not in ``mechs`` (default: NTLMSSP) raises :class:`ProtocolError`.
     """
     token = _decode(data, _NegotiationToken(), "SPNEGO NegTokenResp")
     if token.getName() != "negTokenResp":
@@ -209,7 +227,7 @@ def decode_neg_token_resp(data: bytes) -> Tuple[Optional[int], Optional[bytes], 
     resp = token.getComponent()
     try:
         mech = resp.getComponentByName("supportedMech")
-        if mech is not None and mech.isValue and str(mech) != NTLMSSP_OID:
+        if mech is not None and mech.isValue and str(mech) not in mechs:
             raise ProtocolError("server chose unsupported security mechanism %s" % mech)
         state = resp.getComponentByName("negState")
         result = int(state) if state is not None and state.isValue else None

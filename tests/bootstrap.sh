@@ -2,8 +2,10 @@
 # Set up and run smbwire's tests on Debian/Ubuntu. Run from the repository root, as root or
 # through sudo (only the apt-get step needs it).
 #
-#   bash tests/bootstrap.sh deps            install Samba, the Python test dependencies and the
-#                                           impacket side venv (second test server) if missing
+#   bash tests/bootstrap.sh deps            install Samba, the Samba AD DC and MIT Kerberos
+#                                           client tools (Kerberos tests), the Python test
+#                                           dependencies and the impacket side venv (second
+#                                           test server) if missing
 #   bash tests/bootstrap.sh demo [ARGS]     deps, then python3 -m tests.demo
 #   bash tests/bootstrap.sh test [ARGS]     deps, then python3 -m pytest tests -q -ra [ARGS]
 #
@@ -15,6 +17,10 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 PYTHON="${PYTHON:-python3}"
 APT_PACKAGES=(samba smbclient samba-common-bin samba-vfs-modules libnss-wrapper)
+# The AD DC (its own KDC) for the Kerberos integration tests (tests/addc_server.py).  They are
+# installed with --no-install-recommends: the recommended libnss-winbind would edit
+# /etc/nsswitch.conf and krb5-config would write /etc/krb5.conf.
+ADDC_APT_PACKAGES=(samba-ad-dc samba-ad-provision krb5-user libnss-wrapper)
 PY_MODULES="pytest hypothesis tqdm pyasn1 Crypto sphinx mypy"
 
 say() { printf 'bootstrap: %s\n' "$*" >&2; }
@@ -51,16 +57,17 @@ samba_complete() {
         || { say "missing: libnss_wrapper"; return 1; }
 }
 
-install_samba() {
-    if samba_complete; then
-        return 0
-    fi
+# apt_install WHAT PACKAGE...: install the packages without a question and without letting
+# their scripts start the system's daemons.
+apt_install() {
+    local what="$1"
+    shift
     if ! command -v apt-get >/dev/null 2>&1; then
-        say "apt-get not found: install ${APT_PACKAGES[*]} (or your system's equivalents) by hand"
+        say "apt-get not found: install $* (or your system's equivalents) by hand"
         return 1
     fi
-    say "installing ${APT_PACKAGES[*]}"
-    # Keep the package scripts from starting the system's smbd/nmbd: the tests run their own.
+    say "installing $what: $*"
+    # Keep the package scripts from starting the system's smbd/nmbd/samba: the tests run their own.
     local policy=/usr/sbin/policy-rc.d created_policy=0
     if [ ! -e "$policy" ]; then
         as_root sh -c "printf '#!/bin/sh\nexit 101\n' > $policy && chmod 755 $policy"
@@ -71,7 +78,7 @@ install_samba() {
     if [ "$status" -eq 0 ]; then
         as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
             -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
-            "${APT_PACKAGES[@]}" || status=$?
+            "$@" || status=$?
     fi
     if [ "$created_policy" -eq 1 ]; then
         as_root rm -f "$policy"
@@ -80,7 +87,41 @@ install_samba() {
         say "apt-get failed with status $status"
         return "$status"
     fi
+}
+
+install_samba() {
+    if samba_complete; then
+        return 0
+    fi
+    apt_install Samba "${APT_PACKAGES[@]}" || return $?
     samba_complete
+}
+
+addc_complete() {
+    local tool
+    for tool in samba samba-tool kinit klist; do
+        have_program "$tool" || { say "missing: $tool"; return 1; }
+    done
+    # samba-ad-provision carries the schema and templates that "samba-tool domain provision" reads.
+    have_file_glob "/usr/share/samba/setup/provision.ldif" \
+        || { say "missing: samba AD provisioning data (samba-ad-provision)"; return 1; }
+    # samba-ad-dc (a metapackage) pulls in the directory database modules and winbindd; the
+    # /usr/sbin/samba of package samba cannot run a DC without them.
+    have_file_glob "/usr/lib/*/samba/ldb/samba_dsdb.so" \
+        || have_file_glob "/usr/lib*/samba/ldb/samba_dsdb.so" \
+        || { say "missing: samba AD DC database modules (samba-ad-dc)"; return 1; }
+    have_program winbindd || { say "missing: winbindd (samba-ad-dc)"; return 1; }
+    have_file_glob "/usr/lib/*/libnss_wrapper.so*" \
+        || have_file_glob "/usr/lib*/libnss_wrapper.so*" \
+        || { say "missing: libnss_wrapper"; return 1; }
+}
+
+install_addc() {
+    if addc_complete; then
+        return 0
+    fi
+    apt_install "the Samba AD DC" "${ADDC_APT_PACKAGES[@]}" || return $?
+    addc_complete
 }
 
 python_deps_present() {
@@ -162,6 +203,7 @@ install_impacket() {
 
 deps() {
     install_samba
+    install_addc
     install_python_deps
     install_impacket
 }

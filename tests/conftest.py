@@ -12,6 +12,10 @@ Fixtures:
                    options and stops all of them at the end of the session.
 ``samba``          session-scoped default server: NT1..SMB3_11, signing auto, encryption off,
                    nmbd on 127.0.0.2 when nmbd can run here (``samba.nmbd_running``).
+``addc``           session-scoped Samba AD DC (realm SMBTEST.LAN, KDC + SMB) from
+                   :class:`tests.addc_server.ADDCServer`, for Kerberos tests; skipped locally
+                   (failed under ``CI=true``) when the AD DC packages are missing or it cannot
+                   start.
 """
 from __future__ import annotations
 
@@ -21,6 +25,7 @@ from typing import Any, Callable, Dict, Hashable, Optional, Tuple, Union
 
 import pytest
 
+from tests.addc_server import ADDCServer, ADDCStartError, addc_problem
 from tests.samba_server import SambaServer, SambaStartError, find_smbd, nmbd_available
 
 _INTEGRATION_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "integration")
@@ -112,3 +117,22 @@ def samba(samba_factory: Callable[..., SambaServer]) -> SambaServer:
                 raise
             # Locally, a host where nmbd cannot run still gets the SMB tests.
     return samba_factory()
+
+
+@pytest.fixture(scope="session")
+def addc() -> Any:
+    """One Samba AD DC for the whole session (provisioned once, ~4-5 s), stopped at the end.
+
+    Tests must not leave it changed: one that needs another option uses
+    ``addc.set_option(...)`` and sets it back (a restart takes well under a second).
+    """
+    problem = addc_problem()
+    if problem is not None:
+        _skip_or_fail(problem)
+    server = ADDCServer()
+    try:
+        server.start()
+    except ADDCStartError as err:
+        _skip_or_fail("the test AD DC did not start: %s" % err)
+    yield server
+    server.stop()
