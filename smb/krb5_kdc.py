@@ -244,13 +244,7 @@ class KerberosSettings:
         """Run the KDC exchanges (blocking, within ``deadline``) and return a
         fresh :class:`smb.krb5.ApInitiator` for the server."""
         from . import krb5, krb5_files
-        realm = self.realm()
-        if not realm:
-            raise KerberosError("Kerberos needs a realm: give domain='EXAMPLE.COM', user@REALM or a "
-                                "krb5.conf default_realm")
-        server = self.server_principal(host, remote_name, realm)
-        client = krb5.Principal.parse(self.client_name(), realm) if self.client_name() else None
-        cached: List[Any] = list(self.tickets)
+        cache = None
         path = self.ccache_path(bool(password))
         if path:
             try:
@@ -259,6 +253,14 @@ class KerberosSettings:
             except OSError as err:
                 raise KerberosError("cannot read the credential cache %s: %s" % (path, err.strerror)) from None
             cache = krb5_files.read_ccache(data)
+        realm = self.realm() or (cache.principal.realm.upper() if cache is not None else "")
+        if not realm:
+            raise KerberosError("Kerberos needs a realm: give domain='EXAMPLE.COM', user@REALM or a "
+                                "krb5.conf default_realm")
+        server = self.server_principal(host, remote_name, realm)
+        client = krb5.Principal.parse(self.client_name(), realm) if self.client_name() else None
+        cached: List[Any] = list(self.tickets)
+        if cache is not None:
             cached += krb5.credentials_from_ccache(cache)
             if client is None:
                 client = krb5.principal_from_ccache(cache)
