@@ -114,6 +114,7 @@ class SMBConnection(SMB):
     :param service_principal: the server's principal (default ``cifs/<host>``)
     :param krb5_conf: a krb5.conf to read instead of ``$KRB5_CONFIG`` / ``/etc/krb5.conf``
     :param kerberos_etypes: encryption types to offer, e.g. ``(17,)`` for aes128 only
+    :param save_ccache: write the tickets got to this MIT ccache file (mode 0600)
 
     The opening SMB1 NEGOTIATE offers SMB2 too, as pysmb's does.  A server
     that ignores SMB1 frames (or hangs up on them) gets a short part of the
@@ -132,7 +133,7 @@ class SMBConnection(SMB):
                  use_kerberos: bool = False, auth: Optional[str] = None, kdc: Any = None,
                  kerberos_ccache: Optional[str] = None, keytab: Optional[str] = None,
                  service_principal: Optional[str] = None, krb5_conf: Optional[str] = None,
-                 kerberos_etypes: Optional[Tuple[int, ...]] = None) -> None:
+                 kerberos_etypes: Optional[Tuple[int, ...]] = None, save_ccache: Optional[str] = None) -> None:
         super().__init__(username, password, my_name, remote_name, domain, use_ntlm_v2, sign_options,
                          is_direct_tcp, encrypt, smb2_only=smb2_only)
         if use_kerberos and auth not in (None, krb5_kdc.AUTH_KERBEROS):
@@ -140,7 +141,7 @@ class SMBConnection(SMB):
         #: Kerberos settings and the tickets this connection got (see docs/kerberos.rst).
         self.kerberos_settings = krb5_kdc.KerberosSettings(
             krb5_kdc.AUTH_KERBEROS if use_kerberos else auth, self.username, self.domain, kdc,
-            kerberos_ccache, keytab, service_principal, krb5_conf, kerberos_etypes)
+            kerberos_ccache, keytab, service_principal, krb5_conf, kerberos_etypes, save_ccache)
         self.sock: Optional[socket.socket] = None
         self._reader = _FrameReader()
         self._timed_out = False

@@ -37,7 +37,7 @@ from .krb5_files import Principal
 __all__ = [
     "Principal", "Credential", "AsExchange", "TgsExchange", "ApInitiator",
     "default_salt", "error_code_of", "service_principal", "service_ticket_flow",
-    "credentials_from_ccache", "principal_from_ccache", "keys_from_keytab",
+    "credentials_from_ccache", "principal_from_ccache", "keys_from_keytab", "ccache_of",
 ]
 
 log = logging.getLogger("SMB.krb5")
@@ -311,6 +311,11 @@ class AsExchange:
         rep = A.decode(reply, A.AS_REP())
         enc = rep["enc-part"]
         etype = int(enc["etype"])
+        if etype not in self.etypes:
+            # The reply key is one of the etypes we listed ([RFC 4120] 3.1.3); anything else
+            # would be a downgrade to an etype the caller ruled out (rc4-hmac, say).
+            raise KerberosError("AS-REP is encrypted with etype %d, which we did not ask for (%s)"
+                                % (etype, list(self.etypes)))
         if self._preauth is not None and self._preauth[0].etype == etype:
             key = self._preauth[0]
         else:
@@ -439,6 +444,15 @@ class ApInitiator:
         """Check the server's SPNEGO answer; raises :class:`KerberosError`."""
         state, response, mic = sb.decode_neg_token_resp(bytes(server_blob), self.MECHS + (sb.MS_KRB5_OID,))
         if state == sb.RESULT_REJECT:
+            # RFC 4178 4.2.2: a reject may carry the mechanism's error token; its code says why.
+            if response is not None:
+                try:
+                    tok_id, message = gss.unwrap_initial(response)
+                    err = A.decode(message, A.KRB_ERROR()) if tok_id == gss.TOK_ERROR else None
+                except KerberosError:
+                    err = None
+                if err is not None:
+                    _raise_krb_error(err, "the server rejected our ticket", self.clock())
             raise KerberosError("the server rejected the Kerberos logon")
         if response is None:
             raise KerberosError("the server sent no AP-REP: mutual authentication is not possible")
@@ -470,13 +484,18 @@ class ApInitiator:
 
 # --------------------------------------------------------------------------- the whole way to a service ticket
 
+def _name_key(p: Principal) -> Tuple[Tuple[str, ...], str]:
+    """What makes two principals the same (AD names are case-insensitive; the type is a hint)."""
+    return tuple(c.lower() for c in p.components), p.realm.upper()
+
+
 KdcFlow = Any  # Generator[bytes, bytes, Credential]: yields requests, is sent replies
 
 
 def service_ticket_flow(client: Principal, server: Principal, password: Optional[str] = None,
                         keys: Optional[dict] = None, cached: Sequence[Credential] = (),
                         etypes: Sequence[int] = kc.SUPPORTED_ETYPES, clock: Clock = _utcnow,
-                        rand: Rand = os.urandom) -> KdcFlow:
+                        rand: Rand = os.urandom, got: Optional[List[Credential]] = None) -> KdcFlow:
     """A generator that yields KDC requests, is sent the replies, and returns
     the :class:`Credential` for ``server``.
 
@@ -484,18 +503,21 @@ def service_ticket_flow(client: Principal, server: Principal, password: Optional
     valid ticket for ``server`` needs no KDC at all, a valid TGT needs only
     the TGS exchange.  Otherwise the AS exchange runs with ``password`` or
     ``keys``.  Each exchange's requests are sent to the client's realm's KDC.
+    Every new ticket (TGT and service ticket) is appended to ``got``.
     """
+    got = got if got is not None else []
     now = clock()
-    want = (tuple(c.lower() for c in server.components), server.realm.upper())
+    want = _name_key(server)
     tgt: Optional[Credential] = None
     for cred in cached:
-        if cred.expired(now):
+        # A ccache may hold another principal's tickets: using them would log on as someone else.
+        if cred.expired(now) or _name_key(cred.client) != _name_key(client):
             continue
-        have = (tuple(c.lower() for c in cred.server.components), cred.server.realm.upper())
-        if have == want:
+        if _name_key(cred.server) == want:
             log.debug("using a cached ticket for %s", server)
             return cred
-        if cred.server.components[:1] == ("krbtgt",) and cred.server.realm.upper() == server.realm.upper():
+        # Only krbtgt/REALM@REALM: a cross-realm TGT (krbtgt/OTHER@REALM) is no TGT for REALM.
+        if _name_key(cred.server) == (("krbtgt", server.realm.lower()), server.realm.upper()):
             tgt = cred
     if tgt is None:
         if password is None and not keys:
@@ -505,10 +527,12 @@ def service_ticket_flow(client: Principal, server: Principal, password: Optional
         while tgt is None:
             reply = yield exchange.request()
             tgt = exchange.receive(reply)
+        got.append(tgt)
         log.debug("got a TGT for %s (etype %d)", tgt.client, tgt.key.etype)
     tgs = TgsExchange(tgt, server, etypes, clock, rand)
     reply = yield tgs.request()
     cred = tgs.receive(reply)
+    got.append(cred)
     log.debug("got a ticket for %s (session key etype %d)", server, cred.key.etype)
     return cred
 
@@ -551,3 +575,18 @@ def keys_from_keytab(entries: Sequence[kf.KeytabEntry], principal: Principal) ->
     if not keys:
         raise KerberosError("the keytab has no usable key for %s" % principal)
     return keys
+
+
+def _epoch_of(value: Optional[_dt.datetime]) -> int:
+    return int(value.timestamp()) if value is not None else 0
+
+
+def ccache_of(principal: Principal, credentials: Sequence[Credential]) -> kf.CCache:
+    """A credential cache (to write with :func:`smb.krb5_files.write_ccache`)
+    holding ``credentials`` for ``principal``."""
+    entries = [kf.Credential(client=c.client, server=c.server, key=kf.Keyblock(c.key.etype, c.key.contents),
+                             authtime=_epoch_of(c.authtime), starttime=_epoch_of(c.starttime),
+                             endtime=_epoch_of(c.endtime), renew_till=_epoch_of(c.renew_till),
+                             ticket_flags=c.flags, ticket=c.ticket)
+               for c in credentials]
+    return kf.CCache(principal=principal, credentials=entries)

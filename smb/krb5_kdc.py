@@ -153,7 +153,7 @@ class KerberosSettings:
     def __init__(self, auth: Optional[str], username: str, domain: str, kdc: Any = None,
                  ccache: Optional[str] = None, keytab: Optional[str] = None,
                  service_principal: Optional[str] = None, krb5_conf: Optional[str] = None,
-                 etypes: Optional[Sequence[int]] = None) -> None:
+                 etypes: Optional[Sequence[int]] = None, save_ccache: Optional[str] = None) -> None:
         if auth is not None and auth not in AUTH_CHOICES:
             raise ValueError("auth must be one of %s, not %r" % (", ".join(AUTH_CHOICES), auth))
         self.auth = auth
@@ -165,6 +165,7 @@ class KerberosSettings:
         self.service_principal = service_principal
         self.krb5_conf_path = krb5_conf
         self.etypes = tuple(etypes) if etypes else None
+        self.save_ccache = save_ccache
         #: Tickets this connection got, reused by later connects (memory only).
         self.tickets: List[Any] = []
         self._conf: Any = None
@@ -279,7 +280,9 @@ class KerberosSettings:
         unknown = [e for e in etypes if e not in kc.SUPPORTED_ETYPES]
         if unknown:
             raise ValueError("unsupported Kerberos etypes %r (supported: %r)" % (unknown, kc.SUPPORTED_ETYPES))
-        flow = krb5.service_ticket_flow(client, server, password or None, keys, cached, etypes, rand=rand)
+        got: List[Any] = []
+        flow = krb5.service_ticket_flow(client, server, password or None, keys, cached, etypes, rand=rand,
+                                        got=got)
         kdcs = self.kdcs(client.realm)
         reply: Optional[bytes] = None
         try:
@@ -288,6 +291,25 @@ class KerberosSettings:
                 reply = send_to_kdc(request, kdcs, deadline, krb5.error_code_of)
         except StopIteration as stop:
             credential = stop.value
-        if credential not in self.tickets:
-            self.tickets = [t for t in self.tickets if not t.expired()] + [credential]
+        if got:
+            self.tickets = [t for t in self.tickets if not t.expired()] + got
+            if self.save_ccache:
+                self._save(krb5.ccache_of(client, self.tickets))
         return krb5.ApInitiator(credential, rand=rand)
+
+    def _save(self, cache: Any) -> None:
+        """Write the tickets to the ccache the user named (mode 0600, replaced whole)."""
+        import os
+        from . import krb5_files
+        assert self.save_ccache is not None
+        data = krb5_files.write_ccache(cache)
+        tmp = "%s.%d.tmp" % (self.save_ccache, os.getpid())
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            os.replace(tmp, self.save_ccache)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise

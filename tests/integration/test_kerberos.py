@@ -265,3 +265,24 @@ def test_no_secrets_in_debug_logs(addc, caplog) -> None:
     text = "\n".join(r.getMessage() for r in caplog.records)
     assert addc.users["alice"] not in text
     assert key.hex() not in text and repr(key) not in text
+
+
+def test_tickets_saved_to_a_ccache_that_mit_klist_reads(addc, tmp_path) -> None:
+    saved = str(tmp_path / "saved-cc")
+    conn = _conn(addc, save_ccache=saved)
+    try:
+        assert conn.connect(addc.host, addc.smb_port, timeout=30) is True
+    finally:
+        conn.close()
+    assert os.stat(saved).st_mode & 0o777 == 0o600
+    listing = addc.klist(saved)
+    assert listing.returncode == 0, listing.stderr
+    assert "krbtgt/SMBTEST.LAN@SMBTEST.LAN" in listing.stdout
+    assert "cifs/dc1.smbtest.lan@SMBTEST.LAN" in listing.stdout
+    # ... and smbwire logs on from it, without a password.
+    again = SMBConnection("", "", "krbclient", "dc1", is_direct_tcp=True, use_kerberos=True,
+                          kdc="127.0.0.1:9", kerberos_ccache=saved)
+    try:
+        assert again.connect(addc.host, addc.smb_port, timeout=30) is True
+    finally:
+        again.close()
