@@ -108,6 +108,48 @@ def send_to_kdc(request: bytes, kdcs: Sequence[Address], deadline: float,
     raise KerberosError("no KDC answered: %s" % (", ".join(problems) or "deadline passed"))
 
 
+# --------------------------------------------------------------------------- DNS SRV
+
+#: Where the name servers are listed, and their port (tests point both elsewhere).
+RESOLV_CONF = "/etc/resolv.conf"
+DNS_PORT = 53
+#: ``kdc=`` value that asks for the realm's SRV records.
+KDC_FROM_DNS = "dns"
+
+
+def nameservers(path: Optional[str] = None) -> List[str]:
+    """The ``nameserver`` addresses of resolv.conf (at most 3, as the resolver uses)."""
+    servers: List[str] = []
+    try:
+        with open(path or RESOLV_CONF, encoding="ascii", errors="replace") as fh:
+            for line in fh.read(65536).splitlines():
+                parts = line.split()
+                if len(parts) >= 2 and parts[0] == "nameserver":
+                    servers.append(parts[1].split("%")[0])
+    except OSError:
+        pass
+    return servers[:3]
+
+
+def srv_lookup(name: str, deadline: float, servers: Optional[Sequence[str]] = None) -> List[Address]:
+    """``(host, port)`` of the SRV records of ``name``, asking each name server in turn
+    within ``deadline``; an empty list when none answers or the name does not exist."""
+    import os
+    from . import _dns
+    for server in (servers if servers is not None else nameservers()):
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            break
+        txn = int.from_bytes(os.urandom(2), "big")
+        try:
+            reply = _udp(_dns.srv_query(txn, name), (server, DNS_PORT),
+                         time.monotonic() + min(remaining, ATTEMPT_SECONDS))
+            return _dns.parse_srv_response(reply, txn)
+        except (OSError, KerberosError) as err:
+            log.debug("DNS SRV query for %s to %s failed: %s", name, server, err)
+    return []
+
+
 # --------------------------------------------------------------------------- a logon's Kerberos settings
 
 AUTH_NTLM = "ntlm"
@@ -197,10 +239,31 @@ class KerberosSettings:
         return name if at else self.username
 
     def kdcs(self, realm: str) -> List[Address]:
-        if self.kdc:
+        """The KDCs named by ``kdc=`` or krb5.conf (no DNS)."""
+        if self.kdc and self.kdc != KDC_FROM_DNS:
             items = [self.kdc] if isinstance(self.kdc, str) else list(self.kdc)
             return [_parse_kdc(k) if isinstance(k, str) else (str(k[0]), int(k[1])) for k in items]
         return list(self.conf().kdc_for(realm))
+
+    def dns_asked(self) -> bool:
+        """True when KDCs may be looked up in DNS: ``kdc='dns'``, or krb5.conf says
+        ``dns_lookup_kdc = true`` (or ``dns_fallback``) explicitly."""
+        if self.kdc == KDC_FROM_DNS:
+            return True
+        conf = self.conf()
+        value = conf.get("dns_lookup_kdc") or conf.get("dns_fallback")
+        return bool(value) and value.strip().lower() in ("y", "yes", "true", "t", "1", "on")
+
+    def find_kdcs(self, realm: str, deadline: float) -> List[Address]:
+        """:meth:`kdcs`, else the realm's ``_kerberos`` SRV records when DNS is asked for."""
+        found = [] if self.kdc == KDC_FROM_DNS else self.kdcs(realm)
+        if found or not self.dns_asked():
+            return found
+        for proto in ("_udp", "_tcp"):
+            for address in srv_lookup("_kerberos.%s.%s" % (proto, realm), deadline):
+                if address not in found:
+                    found.append(address)
+        return found
 
     def ccache_path(self, have_password: bool) -> Optional[str]:
         import os
@@ -220,7 +283,8 @@ class KerberosSettings:
         if self.auth is not None:
             return self.auth
         realm = self.realm()
-        if realm and (self.kdc or self.kdcs(realm) or self.ccache_path(have_password) or self.keytab):
+        if realm and (self.kdc or self.kdcs(realm) or self.dns_asked() or self.ccache_path(have_password)
+                      or self.keytab):
             return AUTH_NEGOTIATE
         return AUTH_NTLM
 
@@ -283,7 +347,7 @@ class KerberosSettings:
         got: List[Any] = []
         flow = krb5.service_ticket_flow(client, server, password or None, keys, cached, etypes, rand=rand,
                                         got=got)
-        kdcs = self.kdcs(client.realm)
+        kdcs = self.find_kdcs(client.realm, deadline)
         reply: Optional[bytes] = None
         try:
             while True:

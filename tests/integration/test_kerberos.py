@@ -107,6 +107,24 @@ def test_encryption_on_311_with_kerberos_keys(addc) -> None:
         conn.close()
 
 
+@pytest.mark.parametrize("cipher,cipher_id", [("AES-256-GCM", 4), ("AES-256-CCM", 3)])
+def test_aes256_ciphers_use_the_full_kerberos_key(addc, cipher, cipher_id) -> None:
+    """[MS-SMB2] 3.2.5.3.1: the 256-bit cipher keys come from the whole 32-byte session key
+    (a key from only its first 16 bytes would not decrypt a single response)."""
+    addc.set_option("server smb3 encryption algorithms", cipher)
+    try:
+        conn = _conn(addc, encrypt=True)
+        try:
+            assert conn.connect(addc.host, addc.smb_port, timeout=30) is True
+            assert conn.dialect.cipher == cipher_id
+            assert len(conn.kerberos_settings.tickets[-1].key.contents) == 32
+            _roundtrip(conn, 200_000)
+        finally:
+            conn.close()
+    finally:
+        addc.set_option("server smb3 encryption algorithms", None)
+
+
 def test_ccache_from_mit_kinit(addc, tmp_path) -> None:
     path = addc.kinit("alice", addc.users["alice"], str(tmp_path / "cc"))
     conn = SMBConnection("", "", "krbclient", "dc1", is_direct_tcp=True, use_kerberos=True,
@@ -286,3 +304,48 @@ def test_tickets_saved_to_a_ccache_that_mit_klist_reads(addc, tmp_path) -> None:
         assert again.connect(addc.host, addc.smb_port, timeout=30) is True
     finally:
         again.close()
+
+
+def test_kdc_found_through_dns_srv_when_asked(addc, tmp_path, monkeypatch) -> None:
+    """``kdc='dns'``: the realm's ``_kerberos`` SRV records, from a name server on loopback."""
+    import socket
+    import struct
+    import threading
+
+    dns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    dns.bind(("127.0.0.1", 0))
+    dns.settimeout(0.2)
+    asked = []
+    stop = threading.Event()
+
+    def serve() -> None:
+        target = b"".join(bytes([len(p)]) + p.encode() for p in addc.host.split(".")) + b"\0"
+        while not stop.is_set():
+            try:
+                query, peer = dns.recvfrom(512)
+            except OSError:
+                continue
+            question = query[12:]
+            asked.append(question)
+            rdata = struct.pack(">HHH", 0, 0, addc.kdc_port) + target
+            reply = (query[:2] + struct.pack(">HHHHH", 0x8180, 1, 1, 0, 0) + question
+                     + b"\xc0\x0c" + struct.pack(">HHIH", 33, 1, 60, len(rdata)) + rdata)
+            dns.sendto(reply, peer)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    resolv = tmp_path / "resolv.conf"
+    resolv.write_text("nameserver 127.0.0.1\n")
+    monkeypatch.setattr(krb5_kdc, "RESOLV_CONF", str(resolv))
+    monkeypatch.setattr(krb5_kdc, "DNS_PORT", dns.getsockname()[1])
+    try:
+        conn = _conn(addc, kdc="dns")
+        try:
+            assert conn.connect(addc.host, addc.smb_port, timeout=30) is True
+        finally:
+            conn.close()
+    finally:
+        stop.set()
+        thread.join(2)
+        dns.close()
+    assert asked and b"\x09_kerberos\x04_udp\x07SMBTEST\x03LAN\x00" in asked[0]

@@ -199,3 +199,20 @@ def test_ccache_from_krb5ccname_only_without_other_credentials(tmp_path, monkeyp
     assert s.ccache_path(have_password=True) is None
     monkeypatch.setenv("KRB5CCNAME", "KEYRING:persistent:1000")
     assert s.ccache_path(have_password=False) is None
+
+
+def test_dns_is_asked_only_when_told(tmp_path) -> None:
+    assert not _settings(tmp_path, domain="corp.example").dns_asked()  # MIT's default true is not "asked"
+    assert _settings(tmp_path, domain="corp.example", kdc="dns").dns_asked()
+    conf = "[libdefaults]\n dns_lookup_kdc = true\n"
+    s = _settings(tmp_path, conf, domain="corp.example")
+    assert s.dns_asked() and s.mode(True) == "negotiate"
+    assert s.find_kdcs("CORP.EXAMPLE", time.monotonic()) == []  # deadline already passed: no query
+
+
+def test_nameservers_from_resolv_conf(tmp_path) -> None:
+    path = tmp_path / "resolv.conf"
+    path.write_text("# comment\nsearch x\nnameserver 127.0.0.53\nnameserver fe80::1%eth0\n"
+                    "nameserver 1.1.1.1\nnameserver 2.2.2.2\n")
+    assert krb5_kdc.nameservers(str(path)) == ["127.0.0.53", "fe80::1", "1.1.1.1"]
+    assert krb5_kdc.nameservers(str(tmp_path / "missing")) == []
