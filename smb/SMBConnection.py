@@ -8,6 +8,7 @@ operation generator to completion (or to its deadline).
 from __future__ import annotations
 
 import errno
+import functools
 import logging
 import os
 import socket
@@ -22,7 +23,9 @@ from ._framing import HEADER_SIZE, SESSION_KEEPALIVE, SESSION_MESSAGE
 from . import base, ntlm, securityblob, smb_constants, smb_structs  # noqa: F401
 from .base import (SERVER_MEMORY, SIGN_NEVER, SIGN_WHEN_REQUIRED, SIGN_WHEN_SUPPORTED, SMB, OpGen, Operation,
                    SharedDevice, SharedFile, normalize_path, smb1_probe_seconds)
-from . import krb5_kdc
+from . import dfs, krb5_kdc
+from .dfs import ReferralCache
+from .nt_status import NtStatus
 from .exceptions import (KerberosError, NotConnectedError, NotReadyError, OperationFailure, ProtocolError,
                          SMBError, SMBTimeout)
 
@@ -89,6 +92,54 @@ class _FrameReader:
         return packet_type, view[:length]
 
 
+def _position(file_obj: Any) -> Optional[int]:
+    try:
+        return int(file_obj.tell()) if file_obj is not None else None
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def _rewind(file_obj: Any, position: int) -> bool:
+    try:
+        file_obj.seek(position)
+        return True
+    except (AttributeError, OSError, ValueError):
+        return False
+
+
+#: Most referrals one call follows (a link pointing back at itself is a loop).
+DFS_MAX_HOPS = 8
+
+
+def _follows_dfs(method: Callable[..., Any]) -> Callable[..., Any]:
+    """Run ``method(self, service_name, path, ...)``; when the server answers
+    STATUS_PATH_NOT_COVERED (the path crosses a DFS link), ask it for a
+    referral and run the same method at the target: this connection (another
+    share) or one to the target server, each target in turn until one is
+    reachable ([MS-DFSC] 3.1.5.4)."""
+
+    @functools.wraps(method)
+    def wrapper(self: "SMBConnection", service_name: str, path: str, *args: Any, **kwargs: Any) -> Any:
+        file_obj = args[0] if args and hasattr(args[0], "read" if "store" in method.__name__ else "write") \
+            else kwargs.get("file_obj")
+        start = _position(file_obj)
+        try:
+            return method(self, service_name, path, *args, **kwargs)
+        except OperationFailure as err:
+            if err.status != NtStatus.PATH_NOT_COVERED or not self.dfs:
+                raise
+            # A store may have read its first chunk before the server said "not here":
+            # the target must get the data from the start again.
+            if file_obj is not None and _position(file_obj) != start:
+                if start is None or not _rewind(file_obj, start):
+                    raise OperationFailure("%s: the path is behind a DFS link and the file object cannot be "
+                                           "rewound to retry at the target" % method.__name__, err.smb_messages,
+                                           err.status) from err
+        return self._dfs_retry(method.__name__, service_name, path, args, kwargs)
+
+    return wrapper
+
+
 class SMBConnection(SMB):
     """A blocking SMB connection (pysmb's ``smb.SMBConnection.SMBConnection``).
 
@@ -115,6 +166,8 @@ class SMBConnection(SMB):
     :param krb5_conf: a krb5.conf to read instead of ``$KRB5_CONFIG`` / ``/etc/krb5.conf``
     :param kerberos_etypes: encryption types to offer, e.g. ``(17,)`` for aes128 only
     :param save_ccache: write the tickets got to this MIT ccache file (mode 0600)
+    :param dfs: follow DFS referrals (default); with False a path behind a DFS link fails
+        with STATUS_PATH_NOT_COVERED (see :doc:`/dfs`)
 
     The opening SMB1 NEGOTIATE offers SMB2 too, as pysmb's does.  A server
     that ignores SMB1 frames (or hangs up on them) gets a short part of the
@@ -133,7 +186,8 @@ class SMBConnection(SMB):
                  use_kerberos: bool = False, auth: Optional[str] = None, kdc: Any = None,
                  kerberos_ccache: Optional[str] = None, keytab: Optional[str] = None,
                  service_principal: Optional[str] = None, krb5_conf: Optional[str] = None,
-                 kerberos_etypes: Optional[Tuple[int, ...]] = None, save_ccache: Optional[str] = None) -> None:
+                 kerberos_etypes: Optional[Tuple[int, ...]] = None, save_ccache: Optional[str] = None,
+                 dfs: bool = True) -> None:
         super().__init__(username, password, my_name, remote_name, domain, use_ntlm_v2, sign_options,
                          is_direct_tcp, encrypt, smb2_only=smb2_only)
         if use_kerberos and auth not in (None, krb5_kdc.AUTH_KERBEROS):
@@ -145,6 +199,12 @@ class SMBConnection(SMB):
         self.sock: Optional[socket.socket] = None
         self._reader = _FrameReader()
         self._timed_out = False
+        #: Follow DFS referrals (STATUS_PATH_NOT_COVERED); False reports them as errors.
+        self.dfs = dfs
+        self._dfs_cache = ReferralCache()
+        self._dfs_peers: Dict[Tuple[str, int], "SMBConnection"] = {}
+        self._dfs_hops = 0
+        self._port = 0
         #: pysmb's logon outcome: None before connect() finished, then True or False.
         self.auth_result: Optional[bool] = None
         #: True while a call is running on this connection (pysmb's flag).
@@ -249,6 +309,7 @@ class SMBConnection(SMB):
         self.reset()
         self._reader = _FrameReader()
         self.server_ip = ip
+        self._port = port
         self.sock = self._open_socket(ip, port, family, deadline)
         if not self.is_direct_tcp:
             self._netbios_session_request(ip, port, family, deadline)
@@ -316,7 +377,11 @@ class SMBConnection(SMB):
         raise NotConnectedError("too many NetBIOS session retargets")
 
     def close(self) -> None:
-        """Log off and close the socket.  Idempotent; never raises."""
+        """Log off and close the socket (and those of the DFS targets it
+        opened).  Idempotent; never raises."""
+        peers, self._dfs_peers = self._dfs_peers, {}
+        for peer in peers.values():
+            peer.close()
         if self.sock is None:
             return
         if self.broken is None and self.dialect is not None and self.has_authenticated:
@@ -471,6 +536,7 @@ class SMBConnection(SMB):
         """List the server's shares (SRVSVC NetShareEnumAll over ``IPC$``)."""
         return self._run(self._dialect_ops().list_shares(), timeout, "listShares")
 
+    @_follows_dfs
     def listPath(self, service_name: str, path: str, search: int = DEFAULT_SEARCH, pattern: str = "*",
                  timeout: float = 30) -> List[SharedFile]:
         """List ``path`` on ``service_name``, including ``.`` and ``..``.
@@ -481,21 +547,25 @@ class SMBConnection(SMB):
         return self._run(self._dialect_ops().list_path(service_name, normalize_path(path), search, pattern),
                          timeout, "listPath")
 
+    @_follows_dfs
     def listSnapshots(self, service_name: str, path: str, timeout: float = 30) -> List[Any]:
         """Previous versions (shadow copies) of ``path`` as naive UTC datetimes."""
         return self._run(self._dialect_ops().list_snapshots(service_name, normalize_path(path)), timeout,
                          "listSnapshots")
 
+    @_follows_dfs
     def getAttributes(self, service_name: str, path: str, timeout: float = 30) -> SharedFile:
         """Attributes of one file or folder as a :class:`SharedFile`."""
         return self._run(self._dialect_ops().get_attributes(service_name, normalize_path(path)), timeout,
                          "getAttributes")
 
+    @_follows_dfs
     def getSecurity(self, service_name: str, path: str, timeout: float = 30) -> Any:
         """The security descriptor (owner, group, DACL) of a file or folder."""
         return self._run(self._dialect_ops().get_security(service_name, normalize_path(path)), timeout,
                          "getSecurity")
 
+    @_follows_dfs
     def retrieveFile(self, service_name: str, path: str, file_obj: Any, timeout: float = 30,
                      show_progress: bool = False, tqdm_kwargs: Optional[Dict[str, Any]] = None,
                      progress: Optional[Callable[[int, int], None]] = None) -> Tuple[int, int]:
@@ -503,6 +573,7 @@ class SMBConnection(SMB):
         return self.retrieveFileFromOffset(service_name, path, file_obj, 0, -1, timeout, show_progress,
                                            tqdm_kwargs, progress)
 
+    @_follows_dfs
     def retrieveFileFromOffset(self, service_name: str, path: str, file_obj: Any, offset: int = 0,
                                max_length: int = -1, timeout: float = 30, show_progress: bool = False,
                                tqdm_kwargs: Optional[Dict[str, Any]] = None,
@@ -516,6 +587,7 @@ class SMBConnection(SMB):
             gen = self._dialect_ops().retrieve(service_name, path, file_obj, offset, max_length, prog.update)
             return self._run(gen, timeout, "retrieveFile")
 
+    @_follows_dfs
     def storeFile(self, service_name: str, path: str, file_obj: Any, timeout: float = 30,
                   show_progress: bool = False, tqdm_kwargs: Optional[Dict[str, Any]] = None,
                   progress: Optional[Callable[[int, int], None]] = None) -> int:
@@ -523,6 +595,7 @@ class SMBConnection(SMB):
         return self.storeFileFromOffset(service_name, path, file_obj, 0, True, timeout, show_progress,
                                         tqdm_kwargs, progress)
 
+    @_follows_dfs
     def storeFileFromOffset(self, service_name: str, path: str, file_obj: Any, offset: int = 0,
                             truncate: bool = False, timeout: float = 30, show_progress: bool = False,
                             tqdm_kwargs: Optional[Dict[str, Any]] = None,
@@ -537,6 +610,7 @@ class SMBConnection(SMB):
             gen = self._dialect_ops().store(service_name, path, file_obj, offset, truncate, prog.update)
             return self._run(gen, timeout, "storeFile")
 
+    @_follows_dfs
     def deleteFiles(self, service_name: str, path_file_pattern: str, delete_matching_folders: bool = False,
                     timeout: float = 30) -> None:
         """Delete the files matching the pattern in the last path component
@@ -544,6 +618,7 @@ class SMBConnection(SMB):
         self._run(self._dialect_ops().delete_files(service_name, normalize_path(path_file_pattern),
                                            delete_matching_folders), timeout, "deleteFiles")
 
+    @_follows_dfs
     def resetFileAttributes(self, service_name: str, path_file_pattern: str,
                             file_attributes: int = C.ATTR_NORMAL, timeout: float = 30) -> None:
         """Set the attributes of a file (default: ``ATTR_NORMAL``, i.e. clear them)."""
@@ -551,6 +626,7 @@ class SMBConnection(SMB):
                                              "resetFileAttributes", file_attributes=file_attributes),
                   timeout, "resetFileAttributes")
 
+    @_follows_dfs
     def setLastWriteTime(self, service_name: str, path: str, last_write_time: float, timeout: float = 30) -> None:
         """Set the last-write time of a file or folder (seconds since the epoch)."""
         from .utils import convertEpochToFILETIME
@@ -558,18 +634,125 @@ class SMBConnection(SMB):
                                              last_write_time=convertEpochToFILETIME(last_write_time)),
                   timeout, "setLastWriteTime")
 
+    @_follows_dfs
     def createDirectory(self, service_name: str, path: str, timeout: float = 30) -> None:
         """Create a folder."""
         self._run(self._dialect_ops().create_directory(service_name, normalize_path(path)), timeout, "createDirectory")
 
+    @_follows_dfs
     def deleteDirectory(self, service_name: str, path: str, timeout: float = 30) -> None:
         """Delete an empty folder."""
         self._run(self._dialect_ops().delete_directory(service_name, normalize_path(path)), timeout, "deleteDirectory")
 
     def rename(self, service_name: str, old_path: str, new_path: str, timeout: float = 30) -> None:
+        """Rename ``old_path`` to ``new_path`` on the share (both within one DFS target)."""
+        try:
+            return self._rename_here(service_name, old_path, new_path, timeout)
+        except OperationFailure as err:
+            if err.status != NtStatus.PATH_NOT_COVERED or not self.dfs:
+                raise
+        conn, share, target_old = self._dfs_landing(service_name, old_path, timeout)
+        conn_new, share_new, target_new = self._dfs_landing(service_name, new_path, timeout)
+        if share_new.upper() != share.upper() or conn_new is not conn:
+            raise OperationFailure("rename across DFS targets is not possible: %r and %r land on different "
+                                   "shares" % (old_path, new_path), [], NtStatus.NOT_SAME_DEVICE)
+        return conn.rename(share, target_old, target_new, timeout)
+
+    def _rename_here(self, service_name: str, old_path: str, new_path: str, timeout: float = 30) -> None:
         """Rename or move a file or folder within a share."""
         self._run(self._dialect_ops().rename(service_name, normalize_path(old_path), normalize_path(new_path)),
                   timeout, "rename")
+
+    # ------------------------------------------------------------------ DFS
+    def resolveDfsPath(self, service_name: str, path: str, timeout: float = 30) -> str:
+        """Where ``path`` on ``service_name`` lands after DFS referrals, as a UNC
+        path ``\\\\server\\share\\path`` (the same path when it crosses no link)."""
+        conn, share, rest = self._dfs_landing(service_name, path, timeout)
+        server = conn.remote_name or conn.server_ip
+        return dfs.join_unc(server, share, rest)
+
+    def _unc(self, service_name: str, path: str) -> str:
+        return dfs.join_unc(self.remote_name or self.server_ip, service_name, path)
+
+    def _referral_targets(self, service_name: str, path: str, timeout: float = 30) -> List[Any]:
+        """The targets the server's referral (or the cache) gives for ``path``."""
+        unc = self._unc(service_name, path)
+        now = time.monotonic()
+        entry = self._dfs_cache.lookup(unc, now)
+        if entry is not None:
+            return list(entry.targets)
+        request_path = dfs.dfs_request_path(unc)
+        raw = self._run(self._dialect_ops().dfs_referral(dfs.ReferralRequest(4, request_path).pack()),
+                        timeout, "dfs referral")
+        response = dfs.ReferralResponse.unpack(raw)
+        targets = dfs.resolve(response, request_path)
+        if not targets:
+            raise OperationFailure("DFS referral for %s has no targets" % unc, [], NtStatus.PATH_NOT_COVERED)
+        # PathConsumed counts UTF-16 bytes of the name as sent ([MS-DFSC] 2.2.4).
+        consumed = request_path.encode("utf-16-le")[:response.path_consumed].decode("utf-16-le", "replace")
+        self._dfs_cache.add("\\" + consumed.lstrip("\\"), response, now)
+        return targets
+
+    def _dfs_peer(self, server: str) -> "SMBConnection":
+        """This connection when ``server`` is the one it talks to, else a connection
+        to ``server`` with the same credentials and options (kept until close())."""
+        if server.lower() in {n.lower() for n in (self.server_ip, self.remote_name) if n}:
+            return self
+        key = (server.lower(), self._port)
+        peer = self._dfs_peers.get(key)
+        if peer is not None and peer.sock is not None and peer.broken is None:
+            return peer
+        peer = SMBConnection(self.username, self._password, self.my_name, server, self.domain, self.use_ntlm_v2,
+                             self.sign_options, self.is_direct_tcp, self.encrypt, self.smb2_only, dfs=self.dfs)
+        peer.kerberos_settings = self.kerberos_settings
+        peer._dfs_cache = self._dfs_cache
+        if not peer.connect(server, self._port, timeout=30):
+            raise OperationFailure("DFS target %s refused the logon" % server, [], NtStatus.LOGON_FAILURE)
+        self._dfs_peers[key] = peer
+        return peer
+
+    def _dfs_each_target(self, service_name: str, path: str, timeout: float,
+                         call: Callable[["SMBConnection", str, str], Any]) -> Any:
+        if self._dfs_hops >= DFS_MAX_HOPS:
+            raise OperationFailure("DFS: more than %d referrals for %s (a link that points back?)"
+                                   % (DFS_MAX_HOPS, self._unc(service_name, path)), [], NtStatus.PATH_NOT_COVERED)
+        targets = self._referral_targets(service_name, path, timeout)
+        problems: List[str] = []
+        for target in targets:
+            try:
+                conn = self._dfs_peer(target.server)
+            except (NotConnectedError, SMBTimeout, OSError) as err:
+                self.log.info("DFS target %s is unreachable (%s); trying the next", target.path, err)
+                self._dfs_cache.mark_dead(target)
+                problems.append("%s (%s)" % (target.path, err))
+                continue
+            saved, conn._dfs_hops = conn._dfs_hops, self._dfs_hops + 1
+            try:
+                return call(conn, target.share, target.rest)
+            finally:
+                conn._dfs_hops = saved
+        raise NotConnectedError("no DFS target of %s is reachable: %s"
+                                % (self._unc(service_name, path), "; ".join(problems)))
+
+    def _dfs_retry(self, method: str, service_name: str, path: str, args: Tuple[Any, ...],
+                   kwargs: Dict[str, Any]) -> Any:
+        timeout = float(kwargs.get("timeout", 30))
+        return self._dfs_each_target(service_name, path, timeout,
+                                     lambda conn, share, rest: getattr(conn, method)(share, rest, *args, **kwargs))
+
+    def _dfs_landing(self, service_name: str, path: str, timeout: float = 30) -> Tuple["SMBConnection", str, str]:
+        """(connection, share, path) where ``path`` lands, following every referral."""
+        try:
+            self._run(self._dialect_ops().get_attributes(service_name, normalize_path(path)), timeout,
+                      "getAttributes")
+            return self, service_name, path
+        except OperationFailure as err:
+            if err.status != NtStatus.PATH_NOT_COVERED or not self.dfs:
+                if err.status in (NtStatus.OBJECT_NAME_NOT_FOUND, NtStatus.NO_SUCH_FILE):
+                    return self, service_name, path
+                raise
+        return self._dfs_each_target(service_name, path, timeout,
+                                     lambda conn, share, rest: conn._dfs_landing(share, rest, timeout))
 
 
 def _remaining_size(file_obj: Any) -> Optional[int]:

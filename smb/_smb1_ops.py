@@ -575,6 +575,16 @@ class Smb1Dialect(CommonOps):
         return resp.trans
 
     # ================================================================ operations
+    def dfs_referral(self, request: bytes):
+        """TRANS2_GET_DFS_REFERRAL on IPC$ ([MS-CIFS] 2.2.6.16): ``request``
+        (REQ_GET_DFS_REFERRAL) is the parameter block; the data block is the
+        RESP_GET_DFS_REFERRAL (parsed by :mod:`smb.dfs`)."""
+        tree = yield from self.tree("IPC$")
+        mid = self._trans2(tree, C.TRANS2_GET_DFS_REFERRAL, bytes(request), max_parameters=0)
+        resp = yield mid
+        self.check(resp, "DFS referral")
+        return bytes(self._trans_result(resp).data)
+
     def echo(self, data: bytes):
         resp = yield from self.call(S.EchoRequest(data=bytes(data)))
         self.check(resp, "ECHO")

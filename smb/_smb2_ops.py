@@ -43,6 +43,8 @@ HEADER_SIZE = 64
 CMD = K.Smb2Command
 FLAGS = K.Smb2Flags
 ANY_FILE_ID = b"\xff" * 16
+#: [MS-FSCC] 2.3: the DFS referral FSCTL.
+FSCTL_DFS_GET_REFERRALS = 0x00060194
 ALL_DIALECTS = (K.Dialect.SMB_2_0_2, K.Dialect.SMB_2_1, K.Dialect.SMB_3_0, K.Dialect.SMB_3_0_2,
                 K.Dialect.SMB_3_1_1)
 #: Cipher preference: GCM is much faster than CCM in pycryptodome.
@@ -810,6 +812,17 @@ class Smb2Dialect(CommonOps):
         return ordered
 
     # ================================================================ operations
+    def dfs_referral(self, request: bytes, max_output: int = 56 * 1024):
+        """FSCTL_DFS_GET_REFERRALS on IPC$ ([MS-DFSC] 3.1.4.1, [MS-SMB2] 3.2.4.20.3):
+        ``request`` is a packed REQ_GET_DFS_REFERRAL; returns the raw
+        RESP_GET_DFS_REFERRAL (parsed by :mod:`smb.dfs`)."""
+        tree = yield from self.tree("IPC$")
+        req = IoctlRequest(ctl_code=FSCTL_DFS_GET_REFERRALS, file_id=ANY_FILE_ID, input=request,
+                           max_output_response=max_output)
+        resp = yield from self.call(CMD.IOCTL, req.pack(), tree, max_output)
+        self.check(resp, "DFS referral")
+        return bytes(IoctlResponse.unpack_from(resp.buf, HEADER_SIZE).output)
+
     def echo(self, data: bytes):
         resp = yield from self.call(CMD.ECHO, EchoRequest().pack())
         self.check(resp, "ECHO")

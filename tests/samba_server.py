@@ -314,7 +314,9 @@ class SambaServer:
                  signing: str = "auto", encrypt: str = "off", ntlm_auth: bool = True,
                  nmbd: bool = False, netbios_name: str = "SMBWIRETEST",
                  workgroup: str = "WORKGROUP",
-                 extra_global: Optional[Mapping[str, str]] = None) -> None:
+                 extra_global: Optional[Mapping[str, str]] = None,
+                 host: Optional[str] = None, port: Optional[int] = None,
+                 extra_shares: Sequence[Tuple[str, Sequence[Tuple[str, str]]]] = ()) -> None:
         if signing not in ("auto", "mandatory", "disabled"):
             raise ValueError("signing must be auto, mandatory or disabled: %r" % signing)
         if encrypt not in ("off", "desired", "required"):
@@ -328,6 +330,12 @@ class SambaServer:
         self.netbios_name = netbios_name.upper()
         self.workgroup = workgroup.upper()
         self.extra_global: Dict[str, str] = dict(extra_global or {})
+        if host is not None:
+            self.host = host  # another loopback address (DFS targets need port 445 each)
+        self.fixed_port = port
+        #: More shares: ``(name, [(option, value), ...])``; a ``path`` option defaults to
+        #: :meth:`share_path` and the directory is created.
+        self.extra_shares = [(name, list(options)) for name, options in extra_shares]
         self.port = 0
         self.netbios_port = 0
         self.nmb_port = 0
@@ -476,7 +484,7 @@ class SambaServer:
         os.chmod(os.path.join(root, "usershares"), 0o1770)
         self.log_dir = os.path.join(root, "log")
         self.conf_path = os.path.join(root, "smb.conf")
-        for share in ("data", "public", "readonly", "snapshots"):
+        for share in ("data", "public", "readonly", "snapshots") + tuple(n for n, _ in self.extra_shares):
             os.makedirs(self.share_path(share), exist_ok=True)
         for share in ("data", "public"):
             os.chmod(self.share_path(share), 0o777)
@@ -574,7 +582,7 @@ class SambaServer:
         self._uid, self._gid = entry.pw_uid, entry.pw_gid
 
     def _choose_ports(self) -> None:
-        self.port = _free_port(socket.SOCK_STREAM)
+        self.port = self.fixed_port or _free_port(socket.SOCK_STREAM)
         self.netbios_port = _free_port(socket.SOCK_STREAM)
         while self.netbios_port == self.port:
             self.netbios_port = _free_port(socket.SOCK_STREAM)
@@ -582,7 +590,7 @@ class SambaServer:
 
     def _write_config(self) -> None:
         root = self.tmpdir
-        interfaces = "127.0.0.1/8"
+        interfaces = "%s/8" % self.host
         if self.nmbd:
             interfaces += " %s/8" % self.nmb_ip
         globals_: List[Tuple[str, str]] = [
@@ -651,6 +659,10 @@ class SambaServer:
                            ("shadow:sort", "desc"),
                            ("shadow:localtime", "no")]),
         ]
+        for name, options in self.extra_shares:
+            if not any(key == "path" for key, _ in options):
+                options = [("path", self.share_path(name))] + options
+            shares.append((name, options))
         lines = ["[global]"]
         lines += ["    %s = %s" % item for item in globals_]
         for name, options in shares:
