@@ -13,7 +13,7 @@ import logging
 import os
 import socket
 import time
-from typing import Any, Callable, Dict, List, Optional, Tuple, Union
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Union
 
 from smb import _reexport
 from . import smb_constants as C
@@ -26,6 +26,7 @@ from .base import (SERVER_MEMORY, SIGN_NEVER, SIGN_WHEN_REQUIRED, SIGN_WHEN_SUPP
 from . import dfs, krb5_kdc
 from .dfs import ReferralCache
 from .nt_status import NtStatus
+from .utils import convertEpochToFILETIME
 from .exceptions import (KerberosError, NotConnectedError, NotReadyError, OperationFailure, ProtocolError,
                          SMBError, SMBTimeout)
 
@@ -35,6 +36,12 @@ __all__ = ["SMBConnection", "SIGN_NEVER", "SIGN_WHEN_SUPPORTED", "SIGN_WHEN_REQU
 DEFAULT_SEARCH = (C.SMB_FILE_ATTRIBUTE_READONLY | C.SMB_FILE_ATTRIBUTE_HIDDEN | C.SMB_FILE_ATTRIBUTE_SYSTEM
                   | C.SMB_FILE_ATTRIBUTE_DIRECTORY | C.SMB_FILE_ATTRIBUTE_ARCHIVE
                   | C.SMB_FILE_ATTRIBUTE_INCL_NORMAL)
+
+#: Every entry, whatever its attributes (what walk and deleteTree list).
+_EVERYTHING = 0xFFFFFFFF | C.SMB_FILE_ATTRIBUTE_INCL_NORMAL
+#: Statuses that mean "no such file or folder" (or a folder on the way is missing / a file).
+_NOT_FOUND = frozenset({NtStatus.OBJECT_NAME_NOT_FOUND, NtStatus.OBJECT_PATH_NOT_FOUND, NtStatus.NO_SUCH_FILE,
+                        NtStatus.NOT_A_DIRECTORY})
 
 _SMALL = 64 * 1024
 #: Seconds allowed to finish sending already-built requests after a deadline.
@@ -547,6 +554,237 @@ class SMBConnection(SMB):
         return self._run(self._dialect_ops().list_path(service_name, normalize_path(path), search, pattern),
                          timeout, "listPath")
 
+    def iterPath(self, service_name: str, path: str, pattern: str = "*", search: int = DEFAULT_SEARCH,
+                 timeout: float = 30) -> Iterator[SharedFile]:
+        """Yield the entries of folder ``path`` as :class:`SharedFile` objects, batch by
+        batch as the server sends them, without collecting the whole listing: memory
+        stays flat however big the folder is.
+
+        The same entries as :meth:`listPath` (``.`` and ``..`` included, ``pattern``
+        matched by the server, ``search`` the client-side attribute mask).  The folder
+        is opened once; each batch is one QUERY_DIRECTORY (SMB2) or FIND_FIRST2 /
+        FIND_NEXT2 (SMB1) round trip, its own call within ``timeout`` seconds, so
+        other calls on this connection may run between two entries.  The handle (or
+        the SMB1 search) is closed when the generator is exhausted, fails, or is closed
+        early (``close()``, ``break`` out of a ``for`` loop that holds the only
+        reference, garbage collection); wrap it in :func:`contextlib.closing` to close
+        it at a known point.  A path behind a DFS link is listed at the target.
+        """
+        conn, listing, batch = self._open_listing(service_name, path, pattern, search, timeout)
+        try:
+            while batch is not None:
+                for entry in batch:
+                    yield entry
+                batch = None  # let this batch go before the next one arrives
+                batch = conn._run(listing.fetch(search), timeout, "iterPath")
+        finally:
+            conn._close_listing(listing, timeout)
+
+    def _open_listing(self, service_name: str, path: str, pattern: str, search: int,
+                      timeout: float) -> Tuple["SMBConnection", Any, Optional[List[SharedFile]]]:
+        """Open a listing and fetch its first batch (eagerly, so that a DFS hop
+        is counted while it happens); returns (connection, listing, batch)."""
+        listing = self._dialect_ops().open_listing(service_name, normalize_path(path), pattern)
+        try:
+            batch = self._run(listing.fetch(search), timeout, "iterPath")
+        except OperationFailure as err:
+            self._close_listing(listing, timeout)
+            if err.status != NtStatus.PATH_NOT_COVERED or not self.dfs:
+                raise
+        except BaseException:
+            self._close_listing(listing, timeout)
+            raise
+        else:
+            return self, listing, batch
+        return self._dfs_each_target(service_name, path, timeout,
+                                     lambda conn, share, rest: conn._open_listing(share, rest, pattern, search,
+                                                                                  timeout))
+
+    def _close_listing(self, listing: Any, timeout: float) -> None:
+        """Close the server's handle of ``listing`` if it still has one; never raises."""
+        if not listing.needs_close or self.sock is None or self.broken is not None:
+            return
+        if self.is_busy:
+            # Closed from inside another call on this connection (the generator was
+            # collected there): queue the CLOSE with that call's requests, answered
+            # in the background.
+            self.abandon(self.start(listing.close(), "iterPath close"))
+            return
+        try:
+            self._run(listing.close(), min(timeout, 30), "iterPath close")
+        except (SMBError, OSError) as err:
+            self.log.debug("closing a directory listing failed: %s", err)
+
+    def walk(self, service_name: str, top: str, topdown: bool = True,
+             onerror: Optional[Callable[[Exception], Any]] = None,
+             timeout: float = 30) -> Iterator[Tuple[str, List[str], List[str]]]:
+        """:func:`os.walk` over a share: yields ``(dirpath, dirnames, filenames)``
+        for ``top`` and every folder below it.
+
+        ``dirpath`` is relative to the share with ``/`` separators (``''`` for the
+        share root); the lists hold names (no ``.`` / ``..``).  With ``topdown``
+        (the default) a folder comes before its subfolders, and removing names from
+        ``dirnames`` in place keeps the walk out of them; otherwise it comes after.
+        A folder that cannot be listed is skipped after ``onerror(error)`` (if given)
+        is called with the :class:`OperationFailure`.  Folders that are reparse
+        points (links) are reported in ``dirnames`` but not entered, as os.walk
+        does with symbolic links.  Built on :meth:`iterPath` (DFS links followed).
+        """
+        return self._walk(service_name, top, topdown, onerror, timeout, True)
+
+    def _walk(self, service_name: str, top: str, topdown: bool, onerror: Optional[Callable[[Exception], Any]],
+              timeout: float, names: bool) -> Iterator[Tuple[str, List[Any], List[Any]]]:
+        """:meth:`walk`, with :class:`SharedFile` lists instead of names unless ``names``."""
+        # An explicit stack (not recursion): deep trees do not hit the recursion limit.
+        stack: List[Any] = [normalize_path(top).replace("\\", "/")]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, tuple):  # bottom-up: a folder whose subfolders are done
+                yield item
+                continue
+            dirs: List[SharedFile] = []
+            files: List[SharedFile] = []
+            try:
+                for entry in self.iterPath(service_name, item, "*", _EVERYTHING, timeout):
+                    if entry.filename in (".", ".."):
+                        continue
+                    (dirs if entry.isDirectory else files).append(entry)
+            except OperationFailure as err:
+                if onerror is not None:
+                    onerror(err)
+                continue
+            entered = {d.filename for d in dirs if not d.file_attributes & C.ATTR_REPARSE_POINT}
+            shown_dirs: List[Any] = [d.filename for d in dirs] if names else dirs
+            shown_files: List[Any] = [f.filename for f in files] if names else files
+            if topdown:
+                yield item, shown_dirs, shown_files
+            else:
+                stack.append((item, shown_dirs, shown_files))
+            below = [d if isinstance(d, str) else d.filename for d in shown_dirs]
+            for name in reversed(below):
+                if name in entered:
+                    stack.append(item + "/" + name if item else name)
+
+    @_follows_dfs
+    def exists(self, service_name: str, path: str, timeout: float = 30) -> bool:
+        """True when ``path`` (a file or a folder) exists on the share."""
+        return self._stat(service_name, path, timeout) is not None
+
+    @_follows_dfs
+    def isFile(self, service_name: str, path: str, timeout: float = 30) -> bool:
+        """True when ``path`` exists and is not a folder."""
+        info = self._stat(service_name, path, timeout)
+        return info is not None and not info.isDirectory
+
+    @_follows_dfs
+    def isDirectory(self, service_name: str, path: str, timeout: float = 30) -> bool:
+        """True when ``path`` exists and is a folder."""
+        info = self._stat(service_name, path, timeout)
+        return info is not None and info.isDirectory
+
+    def _stat(self, service_name: str, path: str, timeout: float) -> Optional[SharedFile]:
+        """getAttributes, or None when the path (or a folder on the way) does not exist."""
+        try:
+            return self._run(self._dialect_ops().get_attributes(service_name, normalize_path(path)), timeout,
+                             "getAttributes")
+        except OperationFailure as err:
+            if err.status in _NOT_FOUND:
+                return None
+            raise
+
+    @_follows_dfs
+    def makeDirs(self, service_name: str, path: str, exist_ok: bool = False, timeout: float = 30) -> None:
+        """Create folder ``path`` and every missing folder above it, like
+        :func:`os.makedirs`: an existing ``path`` raises
+        :class:`OperationFailure` (STATUS_OBJECT_NAME_COLLISION) unless it is a
+        folder and ``exist_ok`` is true; a file in the way always raises."""
+        self._make_dirs(service_name, normalize_path(path), exist_ok, timeout)
+
+    def _make_dirs(self, service_name: str, path: str, exist_ok: bool, timeout: float) -> None:
+        ops = self._dialect_ops()
+        if not path:  # the share root always exists
+            if exist_ok:
+                return
+            raise OperationFailure("makeDirs: the share root of '%s' exists" % service_name, [],
+                                   NtStatus.OBJECT_NAME_COLLISION)
+        try:
+            # Optimistic: the parent usually exists, so most calls cost one request.
+            self._run(ops.create_directory(service_name, path), timeout, "makeDirs")
+            return
+        except OperationFailure as err:
+            if err.status == NtStatus.OBJECT_NAME_COLLISION:
+                info = self._stat(service_name, path, timeout)
+                if exist_ok and info is not None and info.isDirectory:
+                    return
+                raise
+            parent = path.rpartition("\\")[0]
+            if err.status not in _NOT_FOUND or not parent:
+                raise
+        self._make_dirs(service_name, parent, True, timeout)
+        try:
+            self._run(ops.create_directory(service_name, path), timeout, "makeDirs")
+        except OperationFailure as err:
+            # Someone else made it meanwhile: fine when asked for.
+            if err.status != NtStatus.OBJECT_NAME_COLLISION or not exist_ok or not self.isDirectory(
+                    service_name, path, timeout):
+                raise
+
+    @_follows_dfs
+    def deleteTree(self, service_name: str, path: str, timeout: float = 30) -> None:
+        """Delete folder ``path`` and everything below it (like
+        :func:`shutil.rmtree`): files first, then folders bottom-up; read-only
+        attributes are cleared where they would stop a deletion.  The share root
+        cannot be deleted (``ValueError``)."""
+        path = normalize_path(path)
+        if not path:
+            raise ValueError("deleteTree: refusing to delete the root of share '%s'" % service_name)
+        ops = self._dialect_ops()
+        info = self._run(ops.get_attributes(service_name, path), timeout, "deleteTree")
+        if not info.isDirectory:
+            raise OperationFailure("deleteTree '%s' on '%s' failed: %s" % (path, service_name, "not a folder"),
+                                   [], NtStatus.NOT_A_DIRECTORY)
+
+        def fail(err: Exception) -> None:
+            raise err
+
+        for dirpath, dirs, files in self._walk(service_name, path, False, fail, timeout, False):
+            folder = dirpath.replace("/", "\\")
+            for entry in files:
+                if entry.isReadOnly:
+                    self._clear_read_only(service_name, folder + "\\" + entry.filename, entry, timeout)
+            if files:
+                self._run(ops.delete_paths(service_name, [folder + "\\" + f.filename for f in files]), timeout,
+                          "deleteTree")
+            for entry in dirs:
+                if entry.file_attributes & C.ATTR_REPARSE_POINT:  # a link: not entered, removed as is
+                    self._delete_folder(service_name, folder + "\\" + entry.filename, timeout)
+            # Bottom-up: every folder below this one is gone by now.
+            self._delete_folder(service_name, folder, timeout)
+
+    def _delete_folder(self, service_name: str, path: str, timeout: float) -> None:
+        """deleteDirectory; a read-only folder that refuses is made writable first."""
+        ops = self._dialect_ops()
+        try:
+            self._run(ops.delete_directory(service_name, path), timeout, "deleteTree")
+            return
+        except OperationFailure as err:
+            if err.status not in (NtStatus.CANNOT_DELETE, NtStatus.ACCESS_DENIED):
+                raise
+            info = self._run(ops.get_attributes(service_name, path), timeout, "deleteTree")
+            if not info.isReadOnly:
+                raise
+        self._clear_read_only(service_name, path, info, timeout)
+        self._run(ops.delete_directory(service_name, path), timeout, "deleteTree")
+
+    def _clear_read_only(self, service_name: str, path: str, entry: SharedFile, timeout: float) -> None:
+        # 0 would mean "leave the attributes unchanged": clearing the last one needs ATTR_NORMAL.
+        attributes = entry.file_attributes & ~C.ATTR_READONLY
+        if not entry.isDirectory:
+            attributes &= ~C.ATTR_DIRECTORY
+        attributes = attributes or C.ATTR_NORMAL
+        self._run(self._dialect_ops().set_basic_info(service_name, path, "deleteTree",
+                                                     file_attributes=attributes), timeout, "deleteTree")
+
     @_follows_dfs
     def listSnapshots(self, service_name: str, path: str, timeout: float = 30) -> List[Any]:
         """Previous versions (shadow copies) of ``path`` as naive UTC datetimes."""
@@ -629,10 +867,31 @@ class SMBConnection(SMB):
     @_follows_dfs
     def setLastWriteTime(self, service_name: str, path: str, last_write_time: float, timeout: float = 30) -> None:
         """Set the last-write time of a file or folder (seconds since the epoch)."""
-        from .utils import convertEpochToFILETIME
-        self._run(self._dialect_ops().set_basic_info(service_name, normalize_path(path), "setLastWriteTime",
-                                             last_write_time=convertEpochToFILETIME(last_write_time)),
-                  timeout, "setLastWriteTime")
+        self._set_times(service_name, path, "setLastWriteTime", timeout, write=last_write_time)
+
+    @_follows_dfs
+    def setTimes(self, service_name: str, path: str, create: Optional[float] = None,
+                 access: Optional[float] = None, write: Optional[float] = None, change: Optional[float] = None,
+                 timeout: float = 30) -> None:
+        """Set the creation, last-access, last-write and change times of a file
+        or folder (seconds since the epoch, floats); ``None`` leaves that time
+        as it is.  One SET_INFO FileBasicInformation (SMB2) or
+        SET_PATH_INFORMATION (SMB1).  Servers may ignore a time their file
+        system cannot hold (Samba keeps the change time to itself)."""
+        self._set_times(service_name, path, "setTimes", timeout, create=create, access=access, write=write,
+                        change=change)
+
+    def _set_times(self, service_name: str, path: str, what: str, timeout: float, create: Optional[float] = None,
+                   access: Optional[float] = None, write: Optional[float] = None,
+                   change: Optional[float] = None) -> None:
+        def filetime(epoch: Optional[float]) -> int:
+            # 0 is "leave unchanged" on the wire ([MS-FSCC] 2.4.7).
+            return 0 if epoch is None else convertEpochToFILETIME(epoch)
+
+        gen = self._dialect_ops().set_basic_info(service_name, normalize_path(path), what,
+                                                 creation_time=filetime(create), last_access_time=filetime(access),
+                                                 last_write_time=filetime(write), change_time=filetime(change))
+        self._run(gen, timeout, what)
 
     @_follows_dfs
     def createDirectory(self, service_name: str, path: str, timeout: float = 30) -> None:

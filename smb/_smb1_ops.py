@@ -17,13 +17,14 @@ import hashlib
 import hmac
 import logging
 import struct
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from dataclasses import dataclass
+from typing import Any, Callable, ClassVar, Dict, List, Optional, Sequence, Tuple
 
 from . import fscc
 from . import smb2_constants as K
 from . import smb_constants as C
 from . import smb_structs as S
-from ._common_ops import CommonOps
+from ._common_ops import CommonOps, Listing
 from ._pipeline import ReadPlan
 from .base import SIGN_WHEN_SUPPORTED, SharedDevice, SharedFile, WaitAny, matches_search
 from .exceptions import MalformedResponse, NotReadyError, OperationFailure, ProtocolError, UnsupportedFeature
@@ -631,48 +632,15 @@ class Smb1Dialect(CommonOps):
         return assembler.stub_data
 
     def list_path(self, share: str, path: str, search: int, pattern: str):
-        """TRANS2 FIND_FIRST2, then FIND_NEXT2 until the end of the search,
-        with SMB_FIND_FILE_ID_BOTH_DIRECTORY_INFO ([MS-SMB] 2.2.8.1.3).
+        """TRANS2 FIND_FIRST2, then FIND_NEXT2 until the end of the search
+        (:class:`Smb1Listing`, which ``iterPath`` uses too)."""
+        entries = yield from self.collect_listing(self.open_listing(share, path, pattern), search)
+        return entries
 
-        Every entry the server sends is kept, whatever its SearchCount claims
-        (servers miscount); a response that carries no entry while the search
-        is not over fails the listing rather than returning part of it.
-        """
-        tree = yield from self.tree(share)
-        what = "list '%s' on '%s'" % (path, share)
-        spec = _smb_path(path + "\\" + (pattern or "*") if path else (pattern or "*"))
-        level = C.SMB_FIND_FILE_ID_BOTH_DIRECTORY_INFO
-        params = S.FindFirst2Params(file_name=spec, search_attributes=_SEARCH_ALL, search_count=FIND_COUNT,
-                                    flags=C.SMB_FIND_CLOSE_AT_EOS, information_level=level).pack()
-        resp = yield self._trans2(tree, C.TRANS2_FIND_FIRST2, params, max_parameters=10)
-        if resp.status == NtStatus.NO_SUCH_FILE:
-            return []
-        self.check(resp, what)
-        trans = self._trans_result(resp)
-        first = S.FindFirst2ResponseParams.unpack_from(trans.parameters)
-        entries = self._entries(trans.data, first.search_count)
-        results = list(entries)
-        sid, done = first.sid, bool(first.end_of_search)
-        while not done:
-            if not entries:
-                raise MalformedResponse("%s: a FIND response carried no entry before the end of the search"
-                                        % what)
-            params = S.FindNext2Params(sid=sid, file_name=entries[-1].file_name, search_count=FIND_COUNT,
-                                       information_level=level,
-                                       flags=C.SMB_FIND_CLOSE_AT_EOS | C.SMB_FIND_CONTINUE_FROM_LAST).pack()
-            resp = yield self._trans2(tree, C.TRANS2_FIND_NEXT2, params, max_parameters=8)
-            if resp.status == NtStatus.NO_MORE_FILES:
-                break
-            self.check(resp, what)
-            trans = self._trans_result(resp)
-            nxt = S.FindNext2ResponseParams.unpack_from(trans.parameters)
-            entries = self._entries(trans.data, nxt.search_count)
-            results.extend(entries)
-            done = bool(nxt.end_of_search) or (nxt.search_count == 0 and not entries)
-        return [_shared_file(e.creation_time, e.last_access_time, e.last_write_time, e.change_time,
-                             e.end_of_file, e.allocation_size, e.file_attributes, e.short_name, e.file_name,
-                             e.file_id)
-                for e in results if matches_search(e.file_attributes, search)]
+    def open_listing(self, share: str, path: str, pattern: str, size: int = 0) -> "Smb1Listing":
+        """A listing of ``path`` fetched one FIND round trip at a time (no IO yet).
+        ``size`` is ignored: a FIND response is bounded by its 16-bit data count."""
+        return Smb1Listing(self, share, path, pattern)
 
     @staticmethod
     def _entries(data: bytes, count: int) -> List[fscc.DirectoryEntry]:
@@ -912,16 +880,125 @@ class Smb1Dialect(CommonOps):
         resp = yield from self.call(req, tree.tid)
         self.check(resp, "rename '%s' to '%s' on '%s'" % (old, new, share))
 
-    def set_basic_info(self, share: str, path: str, what: str, last_write_time: int = 0,
-                       file_attributes: int = 0):
-        """TRANS2 SET_PATH_INFORMATION, SMB_SET_FILE_BASIC_INFO (0 = leave unchanged)."""
+    def set_basic_info(self, share: str, path: str, what: str, creation_time: int = 0, last_access_time: int = 0,
+                       last_write_time: int = 0, change_time: int = 0, file_attributes: int = 0):
+        """TRANS2 SET_PATH_INFORMATION, SMB_SET_FILE_BASIC_INFO ([MS-CIFS] 2.2.8.4.1,
+        the layout of [MS-FSCC] 2.4.7): FILETIMEs and attributes, 0 leaving that
+        field unchanged."""
         tree = yield from self.tree(share)
         params = S.SetPathInformationParams(information_level=C.SMB_SET_FILE_BASIC_INFO,
                                             file_name=_smb_path(path)).pack()
-        data = S.FileBasicInformation(last_write_time=last_write_time, file_attributes=file_attributes).pack()
+        data = S.FileBasicInformation(creation_time=creation_time, last_access_time=last_access_time,
+                                      last_write_time=last_write_time, change_time=change_time,
+                                      file_attributes=file_attributes).pack()
         resp = yield self._trans2(tree, C.TRANS2_SET_PATH_INFORMATION, params, data, max_parameters=2,
                                   max_data=0)
         self.check(resp, "%s '%s' on '%s'" % (what, path, share))
+
+
+@dataclass(frozen=True)
+class FindClose2Request(S._Message):
+    """[MS-CIFS] 2.2.4.48.1 FIND_CLOSE2 request: ends a search the server
+    still holds (its response carries no words and no data)."""
+
+    sid: int
+    COMMAND: ClassVar[int] = C.SMB_COM_FIND_CLOSE2
+
+    def pack_block(self, offset: int, unicode: bool = True) -> Tuple[bytes, bytes]:
+        return struct.pack("<H", self.sid), b""
+
+
+class Smb1Listing(Listing):
+    """One directory listed batch by batch: TRANS2 FIND_FIRST2, then
+    FIND_NEXT2 per :meth:`fetch`, with SMB_FIND_FILE_ID_BOTH_DIRECTORY_INFO
+    ([MS-SMB] 2.2.8.1.3).
+
+    Every entry the server sends is kept, whatever its SearchCount claims
+    (servers miscount); a response that carries no entry while the search is
+    not over fails the listing rather than ending it early.  The server ends
+    the search itself at its end (SMB_FIND_CLOSE_AT_EOS); :meth:`close` sends
+    FIND_CLOSE2 for a search given up before that.
+    """
+
+    def __init__(self, dialect: "Smb1Dialect", share: str, path: str, pattern: str) -> None:
+        super().__init__(dialect, share, path, pattern)
+        self.sid: Optional[int] = None
+        self.started = False
+        self.last_name = ""
+
+    @property
+    def needs_close(self) -> bool:
+        """True while the server holds the search open."""
+        return self.sid is not None
+
+    def fetch(self, search: int):
+        """The next batch of entries passing ``search`` (maybe empty), or None at the end."""
+        if self.finished:
+            return None
+        d = self.dialect
+        tree = yield from self._tree()
+        what = self.what
+        level = C.SMB_FIND_FILE_ID_BOTH_DIRECTORY_INFO
+        if not self.started:
+            self.started = True
+            spec = _smb_path(self.path + "\\" + self.pattern if self.path else self.pattern)
+            params = S.FindFirst2Params(file_name=spec, search_attributes=_SEARCH_ALL, search_count=FIND_COUNT,
+                                        flags=C.SMB_FIND_CLOSE_AT_EOS, information_level=level).pack()
+            resp = yield d._trans2(tree, C.TRANS2_FIND_FIRST2, params, max_parameters=10)
+            if resp.status == NtStatus.NO_SUCH_FILE:
+                self.finished = True
+                return None
+            d.check(resp, what)
+            trans = d._trans_result(resp)
+            first = S.FindFirst2ResponseParams.unpack_from(trans.parameters)
+            if not first.end_of_search:
+                self.sid = first.sid
+            entries = d._entries(trans.data, first.search_count)
+            end = bool(first.end_of_search)
+            done = end
+        else:
+            assert self.sid is not None
+            params = S.FindNext2Params(sid=self.sid, file_name=self.last_name, search_count=FIND_COUNT,
+                                       information_level=level,
+                                       flags=C.SMB_FIND_CLOSE_AT_EOS | C.SMB_FIND_CONTINUE_FROM_LAST).pack()
+            resp = yield d._trans2(tree, C.TRANS2_FIND_NEXT2, params, max_parameters=8)
+            if resp.status == NtStatus.NO_MORE_FILES:
+                self.sid, self.finished = None, True
+                return None
+            d.check(resp, what)
+            trans = d._trans_result(resp)
+            nxt = S.FindNext2ResponseParams.unpack_from(trans.parameters)
+            entries = d._entries(trans.data, nxt.search_count)
+            end = bool(nxt.end_of_search)
+            done = end or (nxt.search_count == 0 and not entries)
+        if end:
+            self.sid = None  # closed by the server (SMB_FIND_CLOSE_AT_EOS)
+        if done:
+            self.finished = True
+        elif not entries:
+            raise MalformedResponse("%s: a FIND response carried no entry before the end of the search" % what)
+        else:
+            self.last_name = entries[-1].file_name
+        return [_shared_file(e.creation_time, e.last_access_time, e.last_write_time, e.change_time,
+                             e.end_of_file, e.allocation_size, e.file_attributes, e.short_name, e.file_name,
+                             e.file_id)
+                for e in entries if matches_search(e.file_attributes, search)]
+
+    def abort(self) -> None:
+        """Send FIND_CLOSE2 if needed without waiting for the answer (which is
+        dropped when it arrives): for a listing that failed."""
+        self.finished = True
+        if self.sid is not None and self.tree is not None:
+            sid, self.sid = self.sid, None
+            self.dialect.send(FindClose2Request(sid=sid), self.tree.tid)
+
+    def close(self):
+        """FIND_CLOSE2 when the server still holds the search."""
+        self.finished = True
+        if self.sid is not None and self.tree is not None:
+            sid, self.sid = self.sid, None
+            resp = yield from self.dialect.call(FindClose2Request(sid=sid), self.tree.tid)
+            self.dialect.check(resp, "FIND_CLOSE2")
 
 
 def _shared_file(ctime: int, atime: int, wtime: int, chtime: int, size: int, alloc: int, attrs: int,

@@ -19,7 +19,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 from . import crypto
 from . import smb2_constants as K
 from . import smb_constants as C
-from ._common_ops import CommonOps
+from ._common_ops import CommonOps, Listing
 from ._credits import CreditWindow
 from ._pipeline import ReadPlan
 from .base import SIGN_NEVER, SIGN_WHEN_SUPPORTED, SharedDevice, SharedFile, WaitAny, matches_search
@@ -63,6 +63,11 @@ _SNAPSHOT_RE = re.compile(r"@GMT-(\d{4})\.(\d{2})\.(\d{2})-(\d{2})\.(\d{2})\.(\d
 
 DIR_ACCESS = C.FILE_READ_DATA | C.FILE_READ_ATTRIBUTES | C.SYNCHRONIZE
 SHARE_ALL = C.FILE_SHARE_READ | C.FILE_SHARE_WRITE | C.FILE_SHARE_DELETE
+#: Statuses of a QUERY_DIRECTORY that mean "nothing (more) to list".
+LISTING_DONE = (NtStatus.NO_MORE_FILES, NtStatus.NO_SUCH_FILE)
+#: Output buffer of one QUERY_DIRECTORY of an ``iterPath`` listing: a couple of
+#: thousand entries, so memory stays flat however big the folder is.
+LISTING_BATCH = 256 * 1024
 
 
 class Smb2Response:
@@ -881,47 +886,32 @@ class Smb2Dialect(CommonOps):
         The common case (a directory whose listing fits one response) costs a
         single round trip: CREATE + QUERY + QUERY + CLOSE compounded, the
         second QUERY confirming the end.  Bigger directories are then listed
-        with a plain QUERY loop on a fresh open.
+        batch by batch on a fresh open (:class:`Smb2Listing`, which
+        ``iterPath`` uses too).
         """
         tree = yield from self.tree(share)
         what = "list '%s' on '%s'" % (path, share)
         size = self.max_transact
-        done_statuses = (NtStatus.NO_MORE_FILES, NtStatus.NO_SUCH_FILE)
         if self.credits.can_send(2 + 2 * self._charge(size)):
             first = self._query_dir_request(ANY_FILE_ID, pattern, True, size)
             again = self._query_dir_request(ANY_FILE_ID, pattern, False, size)
             responses = yield from self.compound(tree, path, DIR_ACCESS, C.FILE_OPEN, C.FILE_DIRECTORY_FILE,
                                                  [(CMD.QUERY_DIRECTORY, first, size),
                                                   (CMD.QUERY_DIRECTORY, again, size)], "list", optional=(0, 1))
-            if responses[1].header.status in done_statuses:
+            if responses[1].header.status in LISTING_DONE:
                 return []
             self.check(responses[1], what)
-            if responses[2].header.status in done_statuses:
+            if responses[2].header.status in LISTING_DONE:
                 return self._directory_entries(responses[1], search)
             self.check(responses[2], what, (NtStatus.SUCCESS,))
-        # More than two buffers' worth (or too few credits for the compound):
-        # list with a QUERY loop on one open.
-        opened = yield from self.open(tree, path, DIR_ACCESS, C.FILE_OPEN, C.FILE_DIRECTORY_FILE, "list")
-        fid = opened.file_id
-        results: List[SharedFile] = []
-        try:
-            restart = True
-            while True:
-                # A stingy server's credits bound the buffer we may ask for.
-                room = min(size, max(1, self.credits.available) * 65536)
-                req = self._query_dir_request(fid, pattern, restart, room)
-                restart = False
-                resp = yield from self.call(CMD.QUERY_DIRECTORY, req, tree, room)
-                if resp.header.status in done_statuses:
-                    break
-                self.check(resp, what)
-                entries = self._directory_entries(resp, search)
-                if not entries and not len(QueryDirectoryResponse.unpack_from(resp.buf, HEADER_SIZE).buffer):
-                    break
-                results.extend(entries)
-        finally:
-            yield from self.close_file(tree, fid)
-        return results
+        # More than two buffers' worth (or too few credits for the compound).
+        entries = yield from self.collect_listing(self.open_listing(share, path, pattern, size), search)
+        return entries
+
+    def open_listing(self, share: str, path: str, pattern: str, size: int = 0) -> "Smb2Listing":
+        """A listing of ``path`` fetched one QUERY_DIRECTORY at a time (no IO yet);
+        ``size`` bounds each response (default :data:`LISTING_BATCH`)."""
+        return Smb2Listing(self, share, path, pattern, size or LISTING_BATCH)
 
     @staticmethod
     def _query_dir_request(file_id: bytes, pattern: str, restart: bool, size: int) -> bytes:
@@ -1197,15 +1187,99 @@ class Smb2Dialect(CommonOps):
         yield from self.compound(tree, old, C.DELETE | C.FILE_READ_ATTRIBUTES | C.SYNCHRONIZE, C.FILE_OPEN, 0,
                                  [(CMD.SET_INFO, body, 0)], "rename")
 
-    def set_basic_info(self, share: str, path: str, what: str, last_write_time: int = 0,
-                       file_attributes: int = 0):
+    def set_basic_info(self, share: str, path: str, what: str, creation_time: int = 0, last_access_time: int = 0,
+                       last_write_time: int = 0, change_time: int = 0, file_attributes: int = 0):
+        """SET_INFO FileBasicInformation ([MS-FSCC] 2.4.7): FILETIMEs and
+        attributes, 0 leaving that field unchanged."""
         tree = yield from self.tree(share)
-        info = fscc.FileBasicInformation(creation_time=0, last_access_time=0, last_write_time=last_write_time,
-                                         change_time=0, file_attributes=file_attributes).pack()
+        info = fscc.FileBasicInformation(creation_time=creation_time, last_access_time=last_access_time,
+                                         last_write_time=last_write_time, change_time=change_time,
+                                         file_attributes=file_attributes).pack()
         body = SetInfoRequest(info_type=K.InfoType.FILE, file_info_class=K.FileInfoClass.FileBasicInformation,
                               file_id=ANY_FILE_ID, buffer=info).pack()
         yield from self.compound(tree, path, C.FILE_WRITE_ATTRIBUTES | C.FILE_READ_ATTRIBUTES | C.SYNCHRONIZE,
                                  C.FILE_OPEN, 0, [(CMD.SET_INFO, body, 0)], what)
+
+
+class Smb2Listing(Listing):
+    """One directory listed batch by batch on one open ([MS-SMB2] 3.2.4.17).
+
+    The first :meth:`fetch` sends CREATE + QUERY_DIRECTORY compounded (one
+    round trip); each later one a QUERY_DIRECTORY on that open.  When the
+    server says there is no more, the handle is closed in the same call.
+    :meth:`close` closes it earlier (a listing given up); it is a no-op once
+    closed.  Each call is a short operation of its own, so a driver can run
+    other operations between batches.
+    """
+
+    def __init__(self, dialect: Smb2Dialect, share: str, path: str, pattern: str, size: int) -> None:
+        super().__init__(dialect, share, path, pattern)
+        self.size = size
+        self.file_id: Optional[bytes] = None
+
+    @property
+    def needs_close(self) -> bool:
+        """True while the server holds an open for this listing."""
+        return self.file_id is not None
+
+    def fetch(self, search: int):
+        """The next batch of entries passing ``search`` (maybe empty), or None at the end."""
+        if self.finished:
+            return None
+        d = self.dialect
+        tree = yield from self._tree()
+        what = self.what
+        # A stingy server's credits bound the buffer we may ask for.
+        room = min(self.size, d.max_transact, max(1, d.credits.available - 1) * 65536)
+        if self.file_id is None and d.credits.can_send(1 + d._charge(room)):
+            create = d._create(tree, self.path, DIR_ACCESS, C.FILE_OPEN, C.FILE_DIRECTORY_FILE)
+            query = d._query_dir_request(ANY_FILE_ID, self.pattern, True, room)
+            mids = d.send_compound([(CMD.CREATE, create, tree, 0, None),
+                                    (CMD.QUERY_DIRECTORY, query, tree, room, None)], related=True)
+            got: Dict[int, Smb2Response] = {}
+            pending = set(mids)
+            while pending:
+                mid, part = yield WaitAny(pending)
+                pending.discard(mid)
+                got[mid] = part.detached() if pending else part
+                if mid == mids[0] and part.header.status == NtStatus.SUCCESS:
+                    # Known at once, so that a listing given up mid-way still closes it.
+                    self.file_id = CreateResponse.unpack_from(part.buf, HEADER_SIZE).file_id
+            d.check(got[mids[0]], what)
+            resp = got[mids[1]]
+        else:
+            if self.file_id is None:
+                opened = yield from d.open(tree, self.path, DIR_ACCESS, C.FILE_OPEN, C.FILE_DIRECTORY_FILE, "list")
+                self.file_id = opened.file_id
+                restart = True
+            else:
+                restart = False
+            room = min(self.size, d.max_transact, max(1, d.credits.available) * 65536)
+            query = d._query_dir_request(self.file_id, self.pattern, restart, room)
+            resp = yield from d.call(CMD.QUERY_DIRECTORY, query, tree, room)
+        if resp.header.status in LISTING_DONE:
+            yield from self.close()
+            return None
+        d.check(resp, what)
+        if not len(QueryDirectoryResponse.unpack_from(resp.buf, HEADER_SIZE).buffer):
+            yield from self.close()
+            return None
+        return d._directory_entries(resp, search)
+
+    def abort(self) -> None:
+        """Send the CLOSE if needed without waiting for the answer (which is
+        dropped when it arrives): for a listing that failed."""
+        self.finished = True
+        if self.file_id is not None and self.tree is not None:
+            file_id, self.file_id = self.file_id, None
+            self.dialect.send(CMD.CLOSE, CloseRequest(file_id=file_id).pack(), self.tree)
+
+    def close(self):
+        """CLOSE the directory handle if it is still open."""
+        self.finished = True
+        if self.file_id is not None and self.tree is not None:
+            file_id, self.file_id = self.file_id, None
+            yield from self.dialect.close_file(self.tree, file_id)
 
 
 def _read_up_to(file_obj: Any, limit: int) -> bytes:

@@ -178,8 +178,6 @@ def test_dfs_off_reports_path_not_covered(dfs_env) -> None:
 
 def test_smbclient_reads_the_same_dfs_path(dfs_env) -> None:
     dialect, ns, target = dfs_env
-    if dialect == "NT1":
-        pytest.skip("smbclient's NT1 DFS path is exercised by the other dialects")
     _put_on_target(target, "cross.txt", b"cross-check\n")
     conn = _conn(ns)
     try:
@@ -187,8 +185,36 @@ def test_smbclient_reads_the_same_dfs_path(dfs_env) -> None:
         conn.retrieveFile("dfs", "there/sub/cross.txt", ours)
     finally:
         conn.close()
-    result = subprocess.run(["smbclient", "-s", "/dev/null", "//%s/dfs" % ns.host, "-p", "445",
+    result = subprocess.run(["smbclient", "-s", "/dev/null", "--option=client min protocol=NT1",
+                             "//%s/dfs" % ns.host, "-p", "445",
                              "-U", "%s%%%s" % (ns.user, ns.password), "-c", "get there\\sub\\cross.txt /dev/stdout"],
                             capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
     assert result.returncode == 0, result.stderr
     assert ours.getvalue().decode() in result.stdout
+
+
+def test_tree_methods_follow_links_to_another_server(dfs_env) -> None:
+    _, ns, target = dfs_env
+    top = "tree-%s" % uuid.uuid4().hex[:8]
+    on_disk = os.path.join(target.share_path("other"), top)
+    conn = _conn(ns)
+    try:
+        conn.makeDirs("dfs", "there/%s/a/b" % top)
+        assert os.path.isdir(os.path.join(on_disk, "a", "b"))
+        conn.makeDirs("dfs", "there/%s/a" % top, exist_ok=True)
+        conn.storeFile("dfs", "there/%s/a/b/f.txt" % top, io.BytesIO(b"f"))
+        assert conn.exists("dfs", "there/" + top) and conn.isDirectory("dfs", "there/" + top)
+        assert conn.isFile("dfs", "there/%s/a/b/f.txt" % top)
+        assert not conn.exists("dfs", "there/%s/missing" % top)
+        assert {e.filename for e in conn.iterPath("dfs", "there/%s/a" % top)} == {".", "..", "b"}
+        walked = [(d, sorted(ds), sorted(fs)) for d, ds, fs in conn.walk("dfs", "there/" + top)]
+        # dirpaths stay in the caller's namespace (the DFS share), not the target's
+        base = "there/" + top
+        assert walked == [(base, ["a"], []), (base + "/a", ["b"], []), (base + "/a/b", [], ["f.txt"])]
+        conn.setTimes("dfs", "there/%s/a/b/f.txt" % top, write=1_500_000_000, access=1_400_000_000)
+        st = os.stat(os.path.join(on_disk, "a", "b", "f.txt"))
+        assert (st.st_mtime, st.st_atime) == (1_500_000_000, 1_400_000_000)
+        conn.deleteTree("dfs", "there/" + top)
+        assert not os.path.exists(on_disk)
+    finally:
+        conn.close()
