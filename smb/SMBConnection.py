@@ -729,6 +729,24 @@ class SMBConnection(SMB):
                     service_name, path, timeout):
                 raise
 
+    def downloadTree(self, service_name: str, remote_dir: str, local_dir: Any, show_progress: bool = False,
+                     callback: Optional[Callable[[int, int, int, int], Any]] = None,
+                     timeout: float = 30) -> Any:
+        """Copy ``remote_dir`` and everything below it into ``local_dir``; returns a
+        :class:`smb.treecopy.TreeResult`.  Every name from the server is checked
+        (:func:`smb.treecopy.safe_local_name`) before anything is written, and
+        nothing is written outside ``local_dir`` or through a symbolic link."""
+        from .treecopy import download_tree
+        return download_tree(self, service_name, remote_dir, local_dir, show_progress, callback, timeout)
+
+    def uploadTree(self, local_dir: Any, service_name: str, remote_dir: str, show_progress: bool = False,
+                   callback: Optional[Callable[[int, int, int, int], Any]] = None,
+                   timeout: float = 30) -> Any:
+        """Copy ``local_dir`` and everything below it to ``remote_dir`` on the share
+        (links and special files are skipped); returns a :class:`smb.treecopy.TreeResult`."""
+        from .treecopy import upload_tree
+        return upload_tree(self, local_dir, service_name, remote_dir, show_progress, callback, timeout)
+
     @_follows_dfs
     def deleteTree(self, service_name: str, path: str, timeout: float = 30) -> None:
         """Delete folder ``path`` and everything below it (like
@@ -802,6 +820,39 @@ class SMBConnection(SMB):
         """The security descriptor (owner, group, DACL) of a file or folder."""
         return self._run(self._dialect_ops().get_security(service_name, normalize_path(path)), timeout,
                          "getSecurity")
+
+    @_follows_dfs
+    def openFile(self, service_name: str, path: str, mode: str = "rb", buffering: int = -1,
+                 encoding: Optional[str] = None, errors: Optional[str] = None, newline: Optional[str] = None,
+                 share_access: str = "r", timeout: float = 30) -> Any:
+        """Open ``path`` on the share as a file object, as :func:`open` opens a local file.
+
+        ``mode``, ``buffering``, ``encoding``, ``errors`` and ``newline`` mean what they
+        mean for :func:`open`: ``'r'`` reads an existing file, ``'w'`` creates or
+        truncates, ``'x'`` creates a file that must not exist, ``'a'`` creates or opens
+        and writes at the end; ``'+'`` adds the other direction, ``'b'`` binary, ``'t'``
+        text (the default).  The result is an :class:`io.BufferedReader`,
+        :class:`io.BufferedWriter` or :class:`io.BufferedRandom` over a
+        :class:`smb.smbfile.SMBRawFile` (the raw file itself with ``buffering=0``), or an
+        :class:`io.TextIOWrapper` over one of those in text mode.  The default buffer
+        follows the server's MaxRead (four of them, 256 KiB .. 4 MiB), so each refill of a
+        sequential read is several READs in flight.
+
+        ``share_access`` says what other opens of the file may do meanwhile: letters
+        ``'r'`` (read), ``'w'`` (write), ``'d'`` (delete or rename), e.g. ``'rw'``.
+        ``timeout`` applies to each call on the file (each read, write, seek to the end...).
+
+        A missing file raises :class:`~smb.exceptions.SMBFileNotFoundError` (an
+        :class:`OperationFailure` and a :class:`FileNotFoundError`); ``'x'`` on an existing
+        file :class:`~smb.exceptions.SMBFileExistsError` (also a :class:`FileExistsError`);
+        a folder :class:`~smb.exceptions.SMBIsADirectoryError`; a refused open
+        :class:`~smb.exceptions.SMBPermissionError`.  Close the file before the
+        connection: once the connection is closed, the file's calls raise
+        :class:`NotConnectedError`.  A path behind a DFS link is opened at the target.
+        """
+        from .smbfile import open_file
+        return open_file(self, service_name, normalize_path(path), mode, buffering, encoding, errors, newline,
+                         share_access, timeout)
 
     @_follows_dfs
     def retrieveFile(self, service_name: str, path: str, file_obj: Any, timeout: float = 30,

@@ -1,19 +1,102 @@
 """Operations whose logic is the same in every dialect.
 
 They are written once here against a few dialect primitives
-(``list_path``, ``tree``, ``_delete_paths``, ``delete_directory``, and a
+(``list_path``, ``tree``, ``_delete_paths``, ``delete_directory``, a
 listing object from ``open_listing`` with ``fetch(search)`` / ``close()``
-generators and ``abort()``) and mixed into both dialect classes.
+generators and ``abort()``, and for file handles ``_open_handle``,
+``_read_range`` and ``_write_stream``) and mixed into both dialect classes.
 """
 from __future__ import annotations
 
-from typing import Any, List
+from typing import Any, Dict, List, Type
 
 from . import smb_constants as C
-from .exceptions import OperationFailure
+from .exceptions import (OperationFailure, SMBFileExistsError, SMBFileNotFoundError, SMBIsADirectoryError,
+                         SMBPermissionError)
 from .nt_status import NtStatus, status_name
 
-__all__ = ["CommonOps", "Listing"]
+__all__ = ["CommonOps", "Listing", "FileHandle", "file_error"]
+
+#: The statuses of a failed open that Python's ``open()`` reports as a given OSError subclass.
+_OPEN_ERRORS: Dict[int, Type[OperationFailure]] = {
+    NtStatus.OBJECT_NAME_NOT_FOUND: SMBFileNotFoundError,
+    NtStatus.OBJECT_PATH_NOT_FOUND: SMBFileNotFoundError,
+    NtStatus.NO_SUCH_FILE: SMBFileNotFoundError,
+    NtStatus.OBJECT_NAME_COLLISION: SMBFileExistsError,
+    NtStatus.FILE_IS_A_DIRECTORY: SMBIsADirectoryError,
+    NtStatus.ACCESS_DENIED: SMBPermissionError,
+    NtStatus.SHARING_VIOLATION: SMBPermissionError,
+}
+
+
+def file_error(err: OperationFailure) -> OperationFailure:
+    """``err`` as the :class:`OperationFailure` subclass that is also the OSError
+    ``open()`` would raise (FileNotFoundError, FileExistsError, ...); ``err``
+    itself when its status has no such counterpart."""
+    cls = _OPEN_ERRORS.get(err.status or 0)
+    if cls is None or isinstance(err, cls):
+        return err
+    return cls(err.message, err.smb_messages, err.status)
+
+
+class FileHandle:
+    """A file the server holds open for us (what ``open_handle`` returns).
+
+    ``fid`` is the dialect's file id (16 bytes in SMB2, a 16-bit FID in SMB1),
+    ``size`` the end of file the server reported when it was opened,
+    ``is_directory`` what the server said the object is, ``dialect`` the
+    dialect object (one per connection) the id belongs to.
+    """
+
+    __slots__ = ("dialect", "tree", "fid", "path", "size", "is_directory", "is_open")
+
+    def __init__(self, dialect: Any, tree: Any, fid: Any, path: str, size: int, is_directory: bool) -> None:
+        self.dialect = dialect
+        self.tree = tree
+        self.fid = fid
+        self.path = path
+        self.size = size
+        self.is_directory = is_directory
+        #: False once CLOSE was sent.
+        self.is_open = True
+
+    @property
+    def what(self) -> str:
+        return "'%s' on '%s'" % (self.path, self.tree.name)
+
+
+class _IntoView:
+    """A ``write``-only sink that fills a memoryview in order (READ data lands
+    straight in the caller's buffer)."""
+
+    __slots__ = ("view", "pos")
+
+    def __init__(self, view: memoryview) -> None:
+        self.view = view
+        self.pos = 0
+
+    def write(self, data: Any) -> int:
+        n = len(data)
+        self.view[self.pos:self.pos + n] = data
+        self.pos += n
+        return n
+
+
+class _FromView:
+    """A ``read``-only source over a buffer; each piece is copied, because a
+    WRITE given up at its deadline may still be sent after the caller reused
+    its buffer."""
+
+    __slots__ = ("view", "pos")
+
+    def __init__(self, data: Any) -> None:
+        self.view = memoryview(data).cast("B")
+        self.pos = 0
+
+    def read(self, size: int) -> bytes:
+        piece = bytes(self.view[self.pos:self.pos + size])
+        self.pos += len(piece)
+        return piece
 
 #: Every entry, whatever its attributes (used to find what to delete).
 _ALL = 0xFFFFFFFF | C.SMB_FILE_ATTRIBUTE_INCL_NORMAL
@@ -45,7 +128,51 @@ class Listing:
 
 class CommonOps:
     """``delete_files`` with wildcards and recursive folder deletion; a whole
-    listing collected from its batches."""
+    listing collected from its batches; reads and writes at an offset of an
+    open file handle."""
+
+    # ---------------------------------------------------------------- file handles
+    def open_handle(self, share: str, path: str, access: int, disposition: int, share_access: int,
+                    options: int = C.FILE_NON_DIRECTORY_FILE):
+        """CREATE ``path`` and keep it open: returns a :class:`FileHandle`.
+        A failure is raised as the OSError-compatible subclass of
+        :class:`OperationFailure` when there is one (see :func:`file_error`)."""
+        tree = yield from self.tree(share)  # type: ignore[attr-defined]
+        try:
+            handle = yield from self._open_handle(tree, path, access, disposition,  # type: ignore[attr-defined]
+                                                  share_access, options)
+        except OperationFailure as err:
+            raise file_error(err) from None
+        return handle
+
+    def read_into(self, handle: FileHandle, offset: int, buffer: Any):
+        """READ into ``buffer`` (a writable bytes-like object) from ``offset``,
+        several requests of at most MaxRead bytes in flight; returns the number
+        of bytes read (fewer only at the end of the file)."""
+        view = memoryview(buffer).cast("B")
+        if not len(view):
+            return 0
+        sink = _IntoView(view)
+        yield from self._read_range(handle.tree, handle.fid, offset, offset + len(view),  # type: ignore[attr-defined]
+                                    sink, None)
+        return sink.pos
+
+    def read_at(self, handle: FileHandle, offset: int, n: int):
+        """Up to ``n`` bytes from ``offset`` (fewer only at the end of the file)."""
+        buf = bytearray(n)
+        got = yield from self.read_into(handle, offset, buf)
+        del buf[got:]
+        return bytes(buf)
+
+    def write_at(self, handle: FileHandle, offset: int, data: Any):
+        """WRITE all of ``data`` at ``offset``, split in MaxWrite pieces with
+        several in flight; returns the number of bytes written (all of them:
+        a server that writes less is asked again for the rest)."""
+        if not len(data):
+            return 0
+        end = yield from self._write_stream(handle.tree, handle.fid, offset,  # type: ignore[attr-defined]
+                                            _FromView(data), None)
+        return end - offset
 
     def collect_listing(self, listing: Any, search: int):
         """Every batch of ``listing`` (see ``open_listing``) in one list; the

@@ -24,7 +24,7 @@ from . import fscc
 from . import smb2_constants as K
 from . import smb_constants as C
 from . import smb_structs as S
-from ._common_ops import CommonOps, Listing
+from ._common_ops import CommonOps, FileHandle, Listing
 from ._pipeline import ReadPlan
 from .base import SIGN_WHEN_SUPPORTED, SharedDevice, SharedFile, WaitAny, matches_search
 from .exceptions import MalformedResponse, NotReadyError, OperationFailure, ProtocolError, UnsupportedFeature
@@ -539,9 +539,9 @@ class Smb1Dialect(CommonOps):
         return tree
 
     def open(self, tree: Tree, path: str, access: int, disposition: int = C.FILE_OPEN, options: int = 0,
-             what: str = "open", attributes: int = 0):
+             what: str = "open", attributes: int = 0, share: int = _SHARE_ALL):
         """NT_CREATE_ANDX; returns the parsed response (``fid``, ``end_of_file``, ...)."""
-        req = S.NtCreateAndXRequest(file_name=_smb_path(path), desired_access=access, share_access=_SHARE_ALL,
+        req = S.NtCreateAndXRequest(file_name=_smb_path(path), desired_access=access, share_access=share,
                                     create_disposition=disposition, create_options=options,
                                     ext_file_attributes=attributes)
         # Samba reads an @GMT token (a previous version) in an SMB1 path only
@@ -894,6 +894,61 @@ class Smb1Dialect(CommonOps):
         resp = yield self._trans2(tree, C.TRANS2_SET_PATH_INFORMATION, params, data, max_parameters=2,
                                   max_data=0)
         self.check(resp, "%s '%s' on '%s'" % (what, path, share))
+
+
+    # ---------------------------------------------------------------- file handles
+    def _open_handle(self, tree: Tree, path: str, access: int, disposition: int, share_access: int,
+                     options: int):
+        """NT_CREATE_ANDX kept open for a file object."""
+        opened = yield from self.open(tree, path, access, disposition, options, "open", share=share_access)
+        return FileHandle(self, tree, opened.fid, path, opened.end_of_file, opened.directory)
+
+    def truncate_handle(self, handle: FileHandle, size: int):
+        """TRANS2_SET_FILE_INFORMATION SMB_SET_FILE_END_OF_FILE_INFO ([MS-CIFS]
+        2.2.6.9, 2.2.8.4.4): cut or extend (with zeros) the file to ``size`` bytes."""
+        params = S.SetFileInformationParams(fid=handle.fid, information_level=C.SMB_SET_FILE_END_OF_FILE_INFO).pack()
+        data = fscc.FileEndOfFileInformation(size).pack()
+        resp = yield self._trans2(handle.tree, C.TRANS2_SET_FILE_INFORMATION, params, data, max_parameters=2,
+                                  max_data=0)
+        self.check(resp, "truncate %s" % handle.what)
+
+    def query_size(self, handle: FileHandle):
+        """TRANS2_QUERY_FILE_INFORMATION SMB_QUERY_FILE_STANDARD_INFO ([MS-CIFS]
+        2.2.8.3.7): the end of file now."""
+        params = S.QueryFileInformationParams(fid=handle.fid, information_level=C.SMB_QUERY_FILE_STANDARD_INFO).pack()
+        resp = yield self._trans2(handle.tree, C.TRANS2_QUERY_FILE_INFORMATION, params, max_parameters=2,
+                                  max_data=64)
+        self.check(resp, "query size of %s" % handle.what)
+        return fscc.FileStandardInformation.unpack_from(self._trans_result(resp).data).end_of_file
+
+    def flush_handle(self, handle: FileHandle):
+        """SMB_COM_FLUSH ([MS-CIFS] 2.2.4.6): the server writes its cached data to storage."""
+        resp = yield from self.call(FlushRequest(fid=handle.fid), handle.tree.tid)
+        self.check(resp, "flush %s" % handle.what)
+
+    def close_handle(self, handle: FileHandle):
+        """CLOSE the handle (once; later calls do nothing)."""
+        if handle.is_open:
+            handle.is_open = False
+            yield from self.close_file(handle.tree, handle.fid)
+
+    def abort_handle(self, handle: FileHandle) -> None:
+        """Send the CLOSE without waiting for its answer (dropped when it arrives)."""
+        if handle.is_open:
+            handle.is_open = False
+            self.send(S.CloseRequest(fid=handle.fid), handle.tree.tid)
+
+
+@dataclass(frozen=True)
+class FlushRequest(S._Message):
+    """[MS-CIFS] 2.2.4.6.1 SMB_COM_FLUSH request: one FID word, no data (the
+    response carries neither words nor data)."""
+
+    fid: int
+    COMMAND: ClassVar[int] = C.SMB_COM_FLUSH
+
+    def pack_block(self, offset: int, unicode: bool = True) -> Tuple[bytes, bytes]:
+        return struct.pack("<H", self.fid), b""
 
 
 @dataclass(frozen=True)

@@ -19,14 +19,14 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 from . import crypto
 from . import smb2_constants as K
 from . import smb_constants as C
-from ._common_ops import CommonOps, Listing
+from ._common_ops import CommonOps, FileHandle, Listing
 from ._credits import CreditWindow
 from ._pipeline import ReadPlan
 from .base import SIGN_NEVER, SIGN_WHEN_SUPPORTED, SharedDevice, SharedFile, WaitAny, matches_search
 from .exceptions import MalformedResponse, NotReadyError, OperationFailure, ProtocolError, UnsupportedFeature
 from .nt_status import LOGON_FAILURES, NtStatus, status_name
 from .smb2_structs import (CloseRequest, CloseResponse, CreateRequest, CreateResponse, EchoRequest,
-                           EncryptionCapabilities, IoctlRequest, IoctlResponse, LogoffRequest,
+                           EncryptionCapabilities, FlushRequest, IoctlRequest, IoctlResponse, LogoffRequest,
                            NegotiateRequest, NegotiateResponse, PreauthIntegrityCapabilities,
                            QueryDirectoryRequest, QueryDirectoryResponse, QueryInfoRequest,
                            QueryInfoResponse, ReadRequest, ReadResponse, SessionSetupRequest,
@@ -1199,6 +1199,52 @@ class Smb2Dialect(CommonOps):
                               file_id=ANY_FILE_ID, buffer=info).pack()
         yield from self.compound(tree, path, C.FILE_WRITE_ATTRIBUTES | C.FILE_READ_ATTRIBUTES | C.SYNCHRONIZE,
                                  C.FILE_OPEN, 0, [(CMD.SET_INFO, body, 0)], what)
+
+
+    # ---------------------------------------------------------------- file handles
+    def _open_handle(self, tree: Tree, path: str, access: int, disposition: int, share_access: int,
+                     options: int):
+        """CREATE kept open for a file object ([MS-SMB2] 3.2.4.3)."""
+        body = self._create(tree, path, access, disposition, options, share=share_access)
+        resp = yield from self.call(CMD.CREATE, body, tree)
+        self.check(resp, "open '%s' on '%s'" % (path, tree.name))
+        created = CreateResponse.unpack_from(resp.buf, HEADER_SIZE)
+        return FileHandle(self, tree, created.file_id, path, created.end_of_file,
+                          bool(created.file_attributes & C.ATTR_DIRECTORY))
+
+    def truncate_handle(self, handle: FileHandle, size: int):
+        """SET_INFO FileEndOfFileInformation ([MS-SMB2] 2.2.39, [MS-FSCC] 2.4.13):
+        cut or extend (with zeros) the file to ``size`` bytes."""
+        body = SetInfoRequest(info_type=K.InfoType.FILE, file_info_class=K.FileInfoClass.FileEndOfFileInformation,
+                              file_id=handle.fid, buffer=fscc.FileEndOfFileInformation(size).pack()).pack()
+        resp = yield from self.call(CMD.SET_INFO, body, handle.tree)
+        self.check(resp, "truncate %s" % handle.what)
+
+    def query_size(self, handle: FileHandle):
+        """QUERY_INFO FileStandardInformation: the end of file now."""
+        req = QueryInfoRequest(info_type=K.InfoType.FILE, file_info_class=K.FileInfoClass.FileStandardInformation,
+                               file_id=handle.fid, output_buffer_length=64).pack()
+        resp = yield from self.call(CMD.QUERY_INFO, req, handle.tree, 64)
+        self.check(resp, "query size of %s" % handle.what)
+        buf = QueryInfoResponse.unpack_from(resp.buf, HEADER_SIZE).buffer
+        return fscc.FileStandardInformation.unpack_from(buf).end_of_file
+
+    def flush_handle(self, handle: FileHandle):
+        """FLUSH ([MS-SMB2] 2.2.17): the server writes its cached data to storage."""
+        resp = yield from self.call(CMD.FLUSH, FlushRequest(file_id=handle.fid).pack(), handle.tree)
+        self.check(resp, "flush %s" % handle.what)
+
+    def close_handle(self, handle: FileHandle):
+        """CLOSE the handle (once; later calls do nothing)."""
+        if handle.is_open:
+            handle.is_open = False
+            yield from self.close_file(handle.tree, handle.fid)
+
+    def abort_handle(self, handle: FileHandle) -> None:
+        """Send the CLOSE without waiting for its answer (dropped when it arrives)."""
+        if handle.is_open:
+            handle.is_open = False
+            self.send(CMD.CLOSE, CloseRequest(file_id=handle.fid).pack(), handle.tree)
 
 
 class Smb2Listing(Listing):

@@ -10,6 +10,7 @@ pickle (``pickle`` re-creates an exception by calling the class with
 """
 from __future__ import annotations
 
+import errno
 from typing import Any, List, Optional, Sequence
 
 __all__ = [
@@ -22,6 +23,10 @@ __all__ = [
     "NotReadyError",
     "UnsupportedFeature",
     "KerberosError",
+    "SMBFileNotFoundError",
+    "SMBFileExistsError",
+    "SMBIsADirectoryError",
+    "SMBPermissionError",
 ]
 
 
@@ -112,6 +117,54 @@ class OperationFailure(SMBError):
 
     def __str__(self) -> str:
         return self.message
+
+
+class _OSErrorFailure(OperationFailure, OSError):
+    """An :class:`OperationFailure` that is also one of Python's ``OSError``
+    subclasses (what :func:`open` raises for the same condition), so that
+    ``except FileNotFoundError`` works on :meth:`SMBConnection.openFile`.
+
+    ``errno`` is the matching POSIX code and ``strerror`` the message;
+    ``args`` stay OperationFailure's ``(message, messages, status)``.
+    """
+
+    _ERRNO = 0
+
+    def __init__(self, message: str = "", smb_messages: Optional[Sequence[Any]] = None,
+                 status: Optional[int] = None) -> None:
+        super().__init__(message, smb_messages, status)
+        # OSError.__init__ read our three arguments as (errno, strerror, filename)
+        # and kept only two of them as args: put back what pickle needs.
+        self.args = (message, self.smb_messages, self.status)
+        self.errno = self._ERRNO
+        self.strerror = message
+        self.filename = None
+
+
+class SMBFileNotFoundError(_OSErrorFailure, FileNotFoundError):
+    """The file (or a folder on its path) does not exist (STATUS_OBJECT_NAME_NOT_FOUND,
+    STATUS_OBJECT_PATH_NOT_FOUND, STATUS_NO_SUCH_FILE)."""
+
+    _ERRNO = errno.ENOENT
+
+
+class SMBFileExistsError(_OSErrorFailure, FileExistsError):
+    """The file exists and was to be created (STATUS_OBJECT_NAME_COLLISION)."""
+
+    _ERRNO = errno.EEXIST
+
+
+class SMBIsADirectoryError(_OSErrorFailure, IsADirectoryError):
+    """A folder was opened as a file (STATUS_FILE_IS_A_DIRECTORY)."""
+
+    _ERRNO = errno.EISDIR
+
+
+class SMBPermissionError(_OSErrorFailure, PermissionError):
+    """Access was refused (STATUS_ACCESS_DENIED) or another open's share mode
+    forbids this one (STATUS_SHARING_VIOLATION)."""
+
+    _ERRNO = errno.EACCES
 
 
 class NotConnectedError(SMBError, ConnectionError):

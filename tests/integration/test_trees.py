@@ -11,7 +11,6 @@ import io
 import os
 import shutil
 import tracemalloc
-import uuid
 
 import pytest
 
@@ -20,7 +19,7 @@ from smb import smb_structs
 from smb.base import SharedFile
 from smb.exceptions import OperationFailure
 from smb.nt_status import NtStatus
-from smb.SMBConnection import SMBConnection
+from tests.integration.common import fresh_folder, logged_on, server_for
 
 DIALECTS = ["NT1", "SMB2_02", "SMB2_10", "SMB3_00", "SMB3_02", "SMB3_11", "SMB1-forced"]
 
@@ -34,15 +33,12 @@ def dialect(request, monkeypatch):
 
 @pytest.fixture
 def srv(samba_factory, dialect):
-    if dialect == "SMB1-forced":
-        return samba_factory(min_protocol="NT1", max_protocol="SMB3_11")
-    return samba_factory(min_protocol=dialect, max_protocol=dialect)
+    return server_for(samba_factory, dialect)
 
 
 @pytest.fixture
 def conn(srv):
-    c = SMBConnection(srv.user, srv.password, "pytest-trees", srv.netbios_name, is_direct_tcp=True)
-    assert c.connect(srv.host, srv.port, timeout=30) is True
+    c = logged_on(srv, "pytest-trees")
     yield c
     c.close()
 
@@ -50,9 +46,7 @@ def conn(srv):
 @pytest.fixture
 def folder(conn, srv):
     """A fresh folder on share ``data``: (name on the share, path on the server's disk)."""
-    name = "tr-" + uuid.uuid4().hex[:10]
-    conn.createDirectory("data", name)
-    local = os.path.join(srv.share_path("data"), name)
+    name, local = fresh_folder(conn, srv, "tr-")
     yield name, local
     shutil.rmtree(local, ignore_errors=True)
 

@@ -1,0 +1,31 @@
+"""Small pieces several integration test files share: the server for a dialect, a logged-on
+connection, a fresh folder on share ``data``."""
+from __future__ import annotations
+
+import os
+import uuid
+from typing import Any, Callable, Tuple
+
+from smb.SMBConnection import SMBConnection
+
+
+def server_for(samba_factory: Callable[..., Any], dialect: str) -> Any:
+    """The session's Samba speaking only ``dialect`` ("SMB1-forced": every dialect; the test
+    makes the client offer SMB1 only)."""
+    if dialect == "SMB1-forced":
+        return samba_factory(min_protocol="NT1", max_protocol="SMB3_11")
+    return samba_factory(min_protocol=dialect, max_protocol=dialect)
+
+
+def logged_on(srv: Any, my_name: str = "pytest-client", port139: bool = False, **kwargs: Any) -> SMBConnection:
+    """A connection to ``srv`` as its test user, logged on (direct TCP unless ``port139``)."""
+    conn = SMBConnection(srv.user, srv.password, my_name, srv.netbios_name, is_direct_tcp=not port139, **kwargs)
+    assert conn.connect(srv.host, srv.netbios_port if port139 else srv.port, timeout=30) is True
+    return conn
+
+
+def fresh_folder(conn: SMBConnection, srv: Any, prefix: str) -> Tuple[str, str]:
+    """A new folder on share ``data``: (name on the share, path on the server's disk)."""
+    name = prefix + uuid.uuid4().hex[:10]
+    conn.createDirectory("data", name)
+    return name, os.path.join(srv.share_path("data"), name)
