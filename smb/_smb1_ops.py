@@ -795,6 +795,12 @@ class Smb1Dialect(CommonOps):
                 continue
             self.check(resp, "READ")
             plan.received(off, length, resp.parse(S.ReadAndXResponse).data)
+        # Reads sent past the end are still answered: wait for them, so that no
+        # READ is pending when the caller CLOSEs the file (Samba 4.17's smbd
+        # crashes in close_file_smb when an SMB1 CLOSE overtakes pending reads).
+        while inflight:
+            mid, _ = yield WaitAny(inflight)
+            inflight.pop(mid)
         return plan.finish()
 
     def store(self, share: str, path: str, file_obj: Any, offset: int, truncate: bool,
