@@ -25,15 +25,15 @@ from ._pipeline import ReadPlan
 from .base import SIGN_NEVER, SIGN_WHEN_SUPPORTED, SharedDevice, SharedFile, WaitAny, matches_search
 from .exceptions import MalformedResponse, NotReadyError, OperationFailure, ProtocolError, UnsupportedFeature
 from .nt_status import LOGON_FAILURES, NtStatus, status_name
-from .smb2_structs import (CloseRequest, CloseResponse, CreateRequest, CreateResponse, EchoRequest,
-                           EncryptionCapabilities, FlushRequest, IoctlRequest, IoctlResponse, LogoffRequest,
-                           NegotiateRequest, NegotiateResponse, PreauthIntegrityCapabilities,
-                           QueryDirectoryRequest, QueryDirectoryResponse, QueryInfoRequest,
-                           QueryInfoResponse, ReadRequest, ReadResponse, SessionSetupRequest,
-                           SessionSetupResponse, SetInfoRequest, SigningCapabilities, Smb2Header,
-                           TransformHeader, TreeConnectRequest, TreeConnectResponse,
-                           TreeDisconnectRequest, ValidateNegotiateInfoRequest,
-                           ValidateNegotiateInfoResponse, WriteRequest, WriteResponse)
+from .smb2_structs import (CloseRequest, CloseResponse, CopyChunk, CopyChunkCopy, CopyChunkResponse,
+                           CreateRequest, CreateResponse, EchoRequest, EncryptionCapabilities, FlushRequest,
+                           IoctlRequest, IoctlResponse, LogoffRequest, NegotiateRequest, NegotiateResponse,
+                           PreauthIntegrityCapabilities, QueryDirectoryRequest, QueryDirectoryResponse,
+                           QueryInfoRequest, QueryInfoResponse, ReadRequest, ReadResponse, ResumeKeyResponse,
+                           SessionSetupRequest, SessionSetupResponse, SetInfoRequest, SigningCapabilities,
+                           Smb2Header, TransformHeader, TreeConnectRequest, TreeConnectResponse,
+                           TreeDisconnectRequest, ValidateNegotiateInfoRequest, ValidateNegotiateInfoResponse,
+                           WriteRequest, WriteResponse)
 from . import fscc
 from .utils import convertEpochToFILETIME, convertFILETIMEtoEpoch
 
@@ -60,6 +60,16 @@ _SIG = slice(48, 64)
 _NONCE_PACK = struct.Struct("<QI")
 _FLAGS_AT = struct.Struct("<I")
 _SNAPSHOT_RE = re.compile(r"@GMT-(\d{4})\.(\d{2})\.(\d{2})-(\d{2})\.(\d{2})\.(\d{2})$")
+
+#: Server-side copy: chunks per COPYCHUNK request and bytes per chunk to start with (Samba's
+#: defaults allow 256 chunks of 1 MiB, 16 MiB a request; Windows 16 chunks of 1 MiB); a server
+#: with smaller limits says so and the copy adapts.
+COPYCHUNK_COUNT = 16
+COPYCHUNK_SIZE = 1024 * 1024
+#: COPYCHUNK requests kept in flight (each copies whole spans; they do not overlap).
+COPYCHUNK_IN_FLIGHT = 4
+#: Answers to the resume key or the first COPYCHUNK that mean "no server-side copy here".
+_NO_SERVER_COPY = (NtStatus.NOT_SUPPORTED, NtStatus.INVALID_DEVICE_REQUEST, NtStatus.NOT_IMPLEMENTED)
 
 DIR_ACCESS = C.FILE_READ_DATA | C.FILE_READ_ATTRIBUTES | C.SYNCHRONIZE
 SHARE_ALL = C.FILE_SHARE_READ | C.FILE_SHARE_WRITE | C.FILE_SHARE_DELETE
@@ -1211,6 +1221,85 @@ class Smb2Dialect(CommonOps):
         created = CreateResponse.unpack_from(resp.buf, HEADER_SIZE)
         return FileHandle(self, tree, created.file_id, path, created.end_of_file,
                           bool(created.file_attributes & C.ATTR_DIRECTORY))
+
+    def _server_copy(self, source: FileHandle, target: FileHandle, progress: Optional[Callable[[int], None]]):
+        """Server-side copy ([MS-SMB2] 3.2.4.20.2): FSCTL_SRV_REQUEST_RESUME_KEY
+        on the source, the target sized with SET_INFO EndOfFile, then
+        FSCTL_SRV_COPYCHUNK_WRITE requests, each a contiguous span of up to
+        ``chunk_count`` chunks of ``chunk_size`` bytes, up to
+        :data:`COPYCHUNK_IN_FLIGHT` of them in flight.  A STATUS_INVALID_PARAMETER
+        answer carries the server's limits: they are adopted and the span is
+        asked again.  Returns None when the server does not offer the copy
+        (the caller copies through the client)."""
+        size = source.size
+        req = IoctlRequest(ctl_code=K.Fsctl.SRV_REQUEST_RESUME_KEY, file_id=source.fid, max_output_response=64)
+        resp = yield from self.call(CMD.IOCTL, req.pack(), source.tree, 64)
+        if resp.header.status in _NO_SERVER_COPY:
+            return None
+        self.check(resp, "resume key of %s" % source.what)
+        key = ResumeKeyResponse.unpack_from(IoctlResponse.unpack_from(resp.buf, HEADER_SIZE).output).resume_key
+        yield from self.truncate_handle(target, size)
+        if not size:
+            return 0
+        limits = [COPYCHUNK_COUNT, COPYCHUNK_SIZE, COPYCHUNK_COUNT * COPYCHUNK_SIZE]
+        todo: List[Tuple[int, int]] = [(0, size)]      # spans still to ask for, in order
+        inflight: Dict[int, Tuple[int, int]] = {}      # mid -> the span it asked for
+        adapted = 0
+        copied = 0
+        while todo or inflight:
+            while todo and len(inflight) < COPYCHUNK_IN_FLIGHT and self.credits.can_send(self._charge(64)):
+                start, end = todo.pop(0)
+                count, chunk, total = limits
+                span_end = min(end, start + min(total, count * chunk))
+                if span_end < end:
+                    todo.insert(0, (span_end, end))
+                chunks = tuple(CopyChunk(off, off, min(chunk, span_end - off)) for off in range(start, span_end, chunk))
+                body = IoctlRequest(ctl_code=K.Fsctl.SRV_COPYCHUNK_WRITE, file_id=target.fid,
+                                    input=CopyChunkCopy(key, chunks).pack(), max_output_response=64).pack()
+                inflight[self.send(CMD.IOCTL, body, target.tree, 64)] = (start, span_end)
+            if not inflight:
+                raise ProtocolError("server granted no credits for COPYCHUNK")
+            mid, resp = yield WaitAny(inflight)
+            start, end = inflight.pop(mid)
+            status = resp.header.status
+            if status in _NO_SERVER_COPY and not copied and not adapted:
+                # Refused outright (e.g. Samba without the offload VFS): nothing was written yet.
+                yield from self._drain(inflight)
+                return None
+            if status == NtStatus.INVALID_PARAMETER:
+                told = CopyChunkResponse.unpack_from(IoctlResponse.unpack_from(resp.buf, HEADER_SIZE).output)
+                new = [told.chunks_written, told.chunk_bytes_written, told.total_bytes_written]
+                adapted += 1
+                if min(new) <= 0 or new == limits or adapted > 4:
+                    self.check(resp, "server-side copy to %s" % target.what)
+                # Several spans may have been refused with the same limits: keep the smaller ones.
+                limits = [min(a, b) for a, b in zip(limits, new)] if adapted > 1 else new
+                log.debug("server-side copy limits: %d chunks of %d bytes, %d bytes a request",
+                                    *limits)
+                todo.insert(0, (start, end))
+                todo.sort()
+                continue
+            self.check(resp, "server-side copy to %s" % target.what)
+            done = CopyChunkResponse.unpack_from(IoctlResponse.unpack_from(resp.buf, HEADER_SIZE).output)
+            written = done.total_bytes_written
+            if written > end - start:
+                raise MalformedResponse("server copied %d bytes of a %d-byte span" % (written, end - start))
+            if written == 0:
+                raise OperationFailure("server-side copy to %s at offset %d made no progress"
+                                       % (target.what, start), [resp])
+            if written < end - start:
+                todo.insert(0, (start + written, end))
+                todo.sort()
+            copied += written
+            if progress:
+                progress(written)
+        return copied
+
+    def _drain(self, inflight: Dict[int, Any]):
+        """Wait for (and ignore) the answers still due."""
+        while inflight:
+            mid, _ = yield WaitAny(inflight)
+            inflight.pop(mid)
 
     def truncate_handle(self, handle: FileHandle, size: int):
         """SET_INFO FileEndOfFileInformation ([MS-SMB2] 2.2.39, [MS-FSCC] 2.4.13):

@@ -78,6 +78,10 @@ __all__ = [
     "TransformHeader",
     "ValidateNegotiateInfoRequest",
     "ValidateNegotiateInfoResponse",
+    "ResumeKeyResponse",
+    "CopyChunk",
+    "CopyChunkCopy",
+    "CopyChunkResponse",
     "OplockBreakNotification",
     "OplockBreakAcknowledgment",
     "LeaseBreakNotification",
@@ -920,6 +924,102 @@ class ValidateNegotiateInfoResponse:
             raise MalformedResponse("VALIDATE_NEGOTIATE_INFO response: truncated")
         caps, guid, mode, dialect = _VALIDATE_NEGOTIATE.unpack_from(buf, offset)
         return cls(caps, guid, mode, dialect)
+
+
+_RESUME_KEY = struct.Struct("<24sI")
+
+
+@dataclass(frozen=True)
+class ResumeKeyResponse:
+    """SRV_REQUEST_RESUME_KEY response, the IOCTL output of
+    FSCTL_SRV_REQUEST_RESUME_KEY ([MS-SMB2] 2.2.32.3): the 24-byte key that
+    names the source open in a SRV_COPYCHUNK_COPY, and an opaque context."""
+
+    resume_key: bytes
+    context: bytes = b""
+
+    def pack(self) -> bytes:
+        if len(self.resume_key) != 24:
+            raise ValueError("ResumeKey is 24 bytes")
+        return _RESUME_KEY.pack(bytes(self.resume_key), len(self.context)) + bytes(self.context)
+
+    @classmethod
+    def unpack_from(cls, buf: Buffer, offset: int = 0) -> "ResumeKeyResponse":
+        what = "SRV_REQUEST_RESUME_KEY response"
+        if offset < 0 or offset + _RESUME_KEY.size > len(buf):
+            raise MalformedResponse(f"{what}: need {_RESUME_KEY.size} bytes at {offset}, have {len(buf)}")
+        key, context_length = _RESUME_KEY.unpack_from(buf, offset)
+        start = offset + _RESUME_KEY.size
+        if context_length > len(buf) - start:
+            raise MalformedResponse(f"{what}: ContextLength {context_length} past the end of the buffer")
+        return cls(key, bytes(buf[start:start + context_length]))
+
+
+_COPYCHUNK_COPY = struct.Struct("<24sII")
+_COPYCHUNK = struct.Struct("<QQII")
+
+
+@dataclass(frozen=True)
+class CopyChunk:
+    """One SRV_COPYCHUNK range ([MS-SMB2] 2.2.31.1.1)."""
+
+    source_offset: int
+    target_offset: int
+    length: int
+
+
+@dataclass(frozen=True)
+class CopyChunkCopy:
+    """SRV_COPYCHUNK_COPY, the IOCTL input of FSCTL_SRV_COPYCHUNK(_WRITE)
+    ([MS-SMB2] 2.2.31.1): the source's resume key and the ranges to copy."""
+
+    source_key: bytes
+    chunks: Tuple[CopyChunk, ...]
+
+    def pack(self) -> bytes:
+        if len(self.source_key) != 24:
+            raise ValueError("SourceKey is 24 bytes")
+        parts = [_COPYCHUNK_COPY.pack(bytes(self.source_key), len(self.chunks), 0)]
+        parts.extend(_COPYCHUNK.pack(c.source_offset, c.target_offset, c.length, 0) for c in self.chunks)
+        return b"".join(parts)
+
+    @classmethod
+    def unpack_from(cls, buf: Buffer, offset: int = 0) -> "CopyChunkCopy":
+        what = "SRV_COPYCHUNK_COPY"
+        if offset < 0 or offset + _COPYCHUNK_COPY.size > len(buf):
+            raise MalformedResponse(f"{what}: need {_COPYCHUNK_COPY.size} bytes at {offset}, have {len(buf)}")
+        key, count, _ = _COPYCHUNK_COPY.unpack_from(buf, offset)
+        start = offset + _COPYCHUNK_COPY.size
+        # Checked before allocating: a hostile count cannot make us build a huge tuple.
+        if count > (len(buf) - start) // _COPYCHUNK.size:
+            raise MalformedResponse(f"{what}: ChunkCount {count} past the end of the buffer")
+        chunks = tuple(CopyChunk(*_COPYCHUNK.unpack_from(buf, start + i * _COPYCHUNK.size)[:3])
+                       for i in range(count))
+        return cls(key, chunks)
+
+
+_COPYCHUNK_RESP = struct.Struct("<III")
+
+
+@dataclass(frozen=True)
+class CopyChunkResponse:
+    """SRV_COPYCHUNK_RESPONSE, the IOCTL output of FSCTL_SRV_COPYCHUNK(_WRITE)
+    ([MS-SMB2] 2.2.32.1).  With STATUS_INVALID_PARAMETER the three fields are
+    the server's limits instead: most chunks per request, largest chunk, most
+    bytes per request ([MS-SMB2] 3.3.5.15.6.2)."""
+
+    chunks_written: int
+    chunk_bytes_written: int
+    total_bytes_written: int
+
+    def pack(self) -> bytes:
+        return _COPYCHUNK_RESP.pack(self.chunks_written, self.chunk_bytes_written, self.total_bytes_written)
+
+    @classmethod
+    def unpack_from(cls, buf: Buffer, offset: int = 0) -> "CopyChunkResponse":
+        if offset < 0 or offset + _COPYCHUNK_RESP.size > len(buf):
+            raise MalformedResponse(f"SRV_COPYCHUNK_RESPONSE: need 12 bytes at {offset}, have {len(buf)}")
+        return cls(*_COPYCHUNK_RESP.unpack_from(buf, offset))
 
 
 # ---------------------------------------------------------------------------
