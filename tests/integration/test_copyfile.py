@@ -146,10 +146,9 @@ def test_dst_folder_missing(conn, folder):
     conn.deleteFiles("data", name + "\\src.bin")
 
 
+@pytest.mark.parametrize("dialect", ["SMB2_02", "SMB3_11"])  # SMB2/3 only
 def test_smb2_falls_back_when_server_copy_refused(conn, folder, reads, dialect, monkeypatch):
     """A server that answers STATUS_NOT_SUPPORTED: the copy goes through the client."""
-    if dialect == "NT1":
-        pytest.skip("SMB2/3 only")
     name, local_dir = folder
     src = _put(local_dir, "src.bin", 9 * MIB + 3)
 
@@ -163,11 +162,10 @@ def test_smb2_falls_back_when_server_copy_refused(conn, folder, reads, dialect, 
     assert reads
 
 
+@pytest.mark.parametrize("dialect", ["SMB2_02", "SMB3_11"])  # SMB2/3 only
 def test_smb2_adapts_to_server_limits(conn, folder, reads, dialect, monkeypatch, caplog):
     """Asking for more than Samba allows per request (chunks of 4 MiB, 1 MiB is its limit):
     the STATUS_INVALID_PARAMETER answer carries the limits, the copy adopts them."""
-    if dialect == "NT1":
-        pytest.skip("SMB2/3 only")
     import smb._smb2_ops as ops
     monkeypatch.setattr(ops, "COPYCHUNK_SIZE", 4 * MIB)
     monkeypatch.setattr(ops, "COPYCHUNK_COUNT", 1024)
