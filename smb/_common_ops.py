@@ -110,6 +110,37 @@ _COPY_DST_ACCESS = (C.FILE_READ_DATA | C.FILE_WRITE_DATA | C.FILE_READ_ATTRIBUTE
 _ALL = 0xFFFFFFFF | C.SMB_FILE_ATTRIBUTE_INCL_NORMAL
 
 
+def header_field(name: str) -> Any:
+    """A read-only property giving ``self.header.<name>`` (pysmb's message fields)."""
+    return property(lambda self: getattr(self.header, name), doc="``header.%s`` (pysmb's field)" % name)
+
+
+class ReceivedMessage:
+    """What both dialects' received-message objects share: pysmb's ``raw_data``
+    and ``payload`` fields (``header`` and ``buf`` are the subclass's slots;
+    ``_pysmb_class()`` names the pysmb-shaped message class that decodes it)."""
+
+    __slots__ = ()
+    buf: Any
+
+    @staticmethod
+    def _pysmb_class() -> Any:
+        raise NotImplementedError
+
+    @property
+    def raw_data(self) -> bytes:
+        """The whole message as received (after decryption)."""
+        return bytes(self.buf)
+
+    @property
+    def payload(self) -> Any:
+        """The message decoded by pysmb's message classes (its response payload;
+        ``None`` for a command they do not know)."""
+        message = self._pysmb_class()()
+        message.decode(bytes(self.buf))
+        return message.payload
+
+
 class Listing:
     """What both dialects' batch-by-batch directory listings share: the target,
     the tree (connected at the first batch) and whether the listing is over.

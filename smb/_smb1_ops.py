@@ -24,7 +24,7 @@ from . import fscc
 from . import smb2_constants as K
 from . import smb_constants as C
 from . import smb_structs as S
-from ._common_ops import CommonOps, FileHandle, Listing
+from ._common_ops import CommonOps, FileHandle, Listing, ReceivedMessage, header_field
 from ._pipeline import ReadPlan
 from .base import SIGN_WHEN_SUPPORTED, SharedDevice, SharedFile, WaitAny, matches_search
 from .exceptions import MalformedResponse, NotReadyError, OperationFailure, ProtocolError, UnsupportedFeature
@@ -72,7 +72,7 @@ def _is_error(status: int) -> bool:
     return (status & _ERROR_SEVERITY) == _ERROR_SEVERITY
 
 
-class Smb1Response:
+class Smb1Response(ReceivedMessage):
     """One SMB1 message received: header, message bytes and, for a
     transaction, the reassembled :class:`smb.smb_structs.TransactionResponse`."""
 
@@ -93,52 +93,23 @@ class Smb1Response:
         h = self.header
         return S.Smb1Status(h.status, bool(h.flags2 & C.SMB_FLAGS2_NT_STATUS))
 
-    @property
-    def command(self) -> int:
-        return self.header.command
-
     # pysmb's message fields, read from the header
-    @property
-    def mid(self) -> int:
-        return self.header.mid
-
-    @property
-    def tid(self) -> int:
-        return self.header.tid
-
-    @property
-    def uid(self) -> int:
-        return self.header.uid
-
-    @property
-    def pid(self) -> int:
-        return self.header.pid
-
-    @property
-    def flags(self) -> int:
-        return self.header.flags
-
-    @property
-    def flags2(self) -> int:
-        return self.header.flags2
+    command = header_field("command")
+    mid = header_field("mid")
+    tid = header_field("tid")
+    uid = header_field("uid")
+    pid = header_field("pid")
+    flags = header_field("flags")
+    flags2 = header_field("flags2")
 
     @property
     def security(self) -> bytes:
         return bytes(self.header.security_features)
 
-    @property
-    def raw_data(self) -> bytes:
-        """The whole message as received."""
-        return bytes(self.buf)
-
-    @property
-    def payload(self) -> Any:
-        """The message decoded by pysmb's message classes (its ``Com*Response``
-        payload; ``None`` for a command they do not know)."""
+    @staticmethod
+    def _pysmb_class() -> Any:
         from ._compat_smb1 import SMBMessage
-        message = SMBMessage()
-        message.decode(bytes(self.buf))
-        return message.payload
+        return SMBMessage
 
     def detached(self) -> "Smb1Response":
         """A copy that no longer refers to the (reused) receive buffer."""

@@ -19,7 +19,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 from . import crypto
 from . import smb2_constants as K
 from . import smb_constants as C
-from ._common_ops import CommonOps, FileHandle, Listing
+from ._common_ops import CommonOps, FileHandle, Listing, ReceivedMessage, header_field
 from ._credits import CreditWindow
 from ._pipeline import ReadPlan
 from .base import SIGN_NEVER, SIGN_WHEN_SUPPORTED, SharedDevice, SharedFile, WaitAny, matches_search
@@ -80,7 +80,7 @@ LISTING_DONE = (NtStatus.NO_MORE_FILES, NtStatus.NO_SUCH_FILE)
 LISTING_BATCH = 256 * 1024
 
 
-class Smb2Response:
+class Smb2Response(ReceivedMessage):
     """One SMB2 message received: its parsed header and the message bytes."""
 
     __slots__ = ("header", "buf", "encrypted")
@@ -97,69 +97,31 @@ class Smb2Response:
     def status(self) -> int:
         return self.header.status
 
-    @property
-    def command(self) -> int:
-        return self.header.command
-
     # pysmb's message fields, read from the header
-    @property
-    def mid(self) -> int:
-        return self.header.message_id
-
-    @property
-    def tid(self) -> int:
-        return self.header.tree_id
-
-    @property
-    def session_id(self) -> int:
-        return self.header.session_id
-
-    @property
-    def pid(self) -> int:
-        return self.header.process_id
-
-    @property
-    def flags(self) -> int:
-        return self.header.flags
-
-    @property
-    def async_id(self) -> int:
-        return self.header.async_id
-
-    @property
-    def next_command_offset(self) -> int:
-        return self.header.next_command
-
-    @property
-    def credit_charge(self) -> int:
-        return self.header.credit_charge
-
-    @property
-    def credit_re(self) -> int:
-        return self.header.credits
+    command = header_field("command")
+    mid = header_field("message_id")
+    tid = header_field("tree_id")
+    session_id = header_field("session_id")
+    pid = header_field("process_id")
+    flags = header_field("flags")
+    async_id = header_field("async_id")
+    next_command_offset = header_field("next_command")
+    credit_charge = header_field("credit_charge")
+    credit_re = header_field("credits")
 
     @property
     def signature(self) -> bytes:
         return bytes(self.header.signature)
 
     @property
-    def raw_data(self) -> bytes:
-        """The message as received (after decryption)."""
-        return bytes(self.buf)
-
-    @property
     def data(self) -> bytes:
         """The body after the 64-byte header."""
         return bytes(self.buf[HEADER_SIZE:])
 
-    @property
-    def payload(self) -> Any:
-        """The message decoded by pysmb's message classes (its ``SMB2*Response``
-        payload; ``None`` for a command they do not know)."""
+    @staticmethod
+    def _pysmb_class() -> Any:
         from ._compat_smb2 import SMB2Message
-        message = SMB2Message()
-        message.decode(bytes(self.buf))
-        return message.payload
+        return SMB2Message
 
     def detached(self) -> "Smb2Response":
         """A copy that no longer refers to the (reused) receive buffer."""
