@@ -349,3 +349,16 @@ def test_kdc_found_through_dns_srv_when_asked(addc, tmp_path, monkeypatch) -> No
         thread.join(2)
         dns.close()
     assert asked and b"\x09_kerberos\x04_udp\x07SMBTEST\x03LAN\x00" in asked[0]
+
+
+def test_kdc_and_realm_from_krb5_config_and_negotiate_by_default(addc, monkeypatch) -> None:
+    """No auth=, no kdc=: the realm (domain) and the KDC come from $KRB5_CONFIG, so the
+    default is negotiate, and Kerberos is what logs on."""
+    monkeypatch.setenv("KRB5_CONFIG", addc.krb5_conf)
+    conn = SMBConnection("alice", addc.users["alice"], "krbclient", "dc1", domain=addc.realm, is_direct_tcp=True)
+    try:
+        assert conn.kerberos_settings.mode(True) == "negotiate"
+        assert conn.connect(addc.host, addc.smb_port, timeout=30) is True
+        assert conn.kerberos_settings.tickets  # Kerberos was used, not NTLM
+    finally:
+        conn.close()
