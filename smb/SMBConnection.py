@@ -11,7 +11,9 @@ import errno
 import functools
 import logging
 import os
+import select
 import socket
+import threading
 import time
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Union
 
@@ -52,7 +54,8 @@ class _FrameReader:
     """Reads one frame at a time with ``recv_into`` into a reusable buffer.
 
     The state survives a timeout, so a frame that arrives late is still read
-    whole by the next operation and the stream stays in sync.
+    whole by the next operation and the stream stays in sync.  Only the
+    thread that holds the connection's reader role calls :meth:`read`.
     """
 
     def __init__(self) -> None:
@@ -74,13 +77,11 @@ class _FrameReader:
         """True once any byte of a frame has come in on this connection."""
         return self.frames > 0 or self.header_got > 0
 
-    def read(self, sock: socket.socket, framer: Any) -> Tuple[int, memoryview]:
-        """Block until a whole frame is in; return ``(packet_type, payload view)``."""
+    def read(self, sock: socket.socket, framer: Any, deadline: float) -> Tuple[int, memoryview]:
+        """Block until a whole frame is in (or ``socket.timeout`` at ``deadline``);
+        return ``(packet_type, payload view)``."""
         while self.header_got < HEADER_SIZE:
-            n = sock.recv_into(memoryview(self.header)[self.header_got:])
-            if n == 0:
-                raise NotConnectedError("connection closed by the server")
-            self.header_got += n
+            self.header_got += _recv_into(sock, memoryview(self.header)[self.header_got:], deadline)
         if self.length < 0:
             self.packet_type, self.length = framer.parse_header(bytes(self.header))
             if self.length > len(self.buf):
@@ -88,15 +89,60 @@ class _FrameReader:
             self.got = 0
         view = memoryview(self.buf)
         while self.got < self.length:
-            n = sock.recv_into(view[self.got:self.length])
-            if n == 0:
-                raise NotConnectedError("connection closed by the server")
-            self.got += n
+            self.got += _recv_into(sock, view[self.got:self.length], deadline)
         packet_type, length = self.packet_type, self.length
         self.header_got = 0
         self.length = -1
         self.frames += 1
         return packet_type, view[:length]
+
+
+def _wait_ready(sock: socket.socket, writing: bool, deadline: float) -> None:
+    """Wait until the (non-blocking) socket can be read or written; raise
+    ``socket.timeout`` at ``deadline``.  Threads share the socket, so no
+    per-socket timeout is set: each call waits against its own deadline."""
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise socket.timeout("timed out")
+    fd = sock.fileno()
+    if fd < 0:
+        raise OSError(errno.EBADF, "socket closed")
+    if hasattr(select, "poll"):
+        poller = select.poll()
+        poller.register(fd, select.POLLOUT if writing else select.POLLIN)
+        if not poller.poll(max(1, int(remaining * 1000 + 0.999))):
+            raise socket.timeout("timed out")
+        return
+    ready = select.select([], [fd], [], remaining) if writing else select.select([fd], [], [], remaining)
+    if not any(ready):
+        raise socket.timeout("timed out")
+
+
+def _recv_into(sock: socket.socket, view: memoryview, deadline: float) -> int:
+    """Receive at least one byte into ``view``; the server hanging up is
+    :class:`NotConnectedError`."""
+    while True:
+        try:
+            n = sock.recv_into(view)
+        except (BlockingIOError, InterruptedError):
+            _wait_ready(sock, False, deadline)
+            continue
+        if n == 0:
+            raise NotConnectedError("connection closed by the server")
+        return n
+
+
+def _send_exactly(sock: socket.socket, data: Any, deadline: float) -> None:
+    view = memoryview(data)
+    if view.ndim != 1 or view.itemsize != 1:
+        view = view.cast("B")
+    while view:
+        try:
+            n = sock.send(view)
+        except (BlockingIOError, InterruptedError):
+            _wait_ready(sock, True, deadline)
+            continue
+        view = view[n:]
 
 
 def _position(file_obj: Any) -> Optional[int]:
@@ -206,6 +252,17 @@ class SMBConnection(SMB):
         self.sock: Optional[socket.socket] = None
         self._reader = _FrameReader()
         self._timed_out = False
+        # Many threads may call methods at once (docs/threads.rst).  The lock guards the core's
+        # state and is held only while it changes (never across a socket wait); one thread at a
+        # time reads frames (``_reading``) and one sends (``_sending``), for everybody.
+        self._lock = threading.RLock()
+        self._wake = threading.Condition(self._lock)
+        self._reading = False
+        self._sending = False
+        #: A socket closed while a reader was still on it: the reader closes it when it leaves.
+        self._sock_to_close: Optional[socket.socket] = None
+        #: Calls running, per thread (``threading.get_ident()`` -> depth).
+        self._calls: Dict[int, int] = {}
         #: Follow DFS referrals (STATUS_PATH_NOT_COVERED); False reports them as errors.
         self.dfs = dfs
         self._dfs_cache = ReferralCache()
@@ -214,8 +271,16 @@ class SMBConnection(SMB):
         self._port = 0
         #: pysmb's logon outcome: None before connect() finished, then True or False.
         self.auth_result: Optional[bool] = None
-        #: True while a call is running on this connection (pysmb's flag).
-        self.is_busy = False
+
+    @property
+    def is_busy(self) -> bool:
+        """True while a call is running on this connection, in any thread (pysmb's flag)."""
+        return bool(self._calls)
+
+    def _in_call(self) -> bool:
+        """True when the calling thread is inside a call on this connection
+        (e.g. a listing or file collected while that call runs)."""
+        return threading.get_ident() in self._calls
 
     # ------------------------------------------------------------------ context manager
     def __enter__(self) -> "SMBConnection":
@@ -307,9 +372,11 @@ class SMBConnection(SMB):
 
     def write(self, data: bytes) -> None:
         """Send raw bytes on the connection's socket (pysmb's transport hook)."""
-        if self.sock is None:
-            raise NotConnectedError("not connected; call connect() first")
-        self._send_all([(data,)], time.monotonic() + 60)
+        with self._lock:
+            if self.sock is None:
+                raise NotConnectedError("not connected; call connect() first")
+            self.queue(data)
+        self._flush(time.monotonic() + 60)
 
     def _open_transport(self, ip: str, port: int, family: Optional[int], deadline: float) -> None:
         """A fresh core state and socket (plus the NetBIOS session on port 139)."""
@@ -334,6 +401,7 @@ class SMBConnection(SMB):
             raise SMBTimeout("timed out connecting to %s:%d" % (ip, port)) from err
         except OSError as err:
             raise NotConnectedError("cannot connect to %s:%d: %s" % (ip, port, err)) from err
+        sock.setblocking(False)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         for opt in (socket.SO_RCVBUF, socket.SO_SNDBUF):
             try:
@@ -351,7 +419,7 @@ class SMBConnection(SMB):
         for _ in range(4):
             assert self.sock is not None
             packet = nb.build_session_request(called, self.my_name or "SMBWIRE")
-            self._send_all([(packet,)], deadline)
+            self._send_all(self.sock, [(packet,)], deadline)
             while True:
                 header = self._recv_exact(4, deadline)
                 ptype = header[0]
@@ -385,19 +453,31 @@ class SMBConnection(SMB):
 
     def close(self) -> None:
         """Log off and close the socket (and those of the DFS targets it
-        opened).  Idempotent; never raises."""
+        opened).  Idempotent; never raises.
+
+        Calls still running in other threads end with
+        :class:`~smb.exceptions.NotConnectedError` (there is no logoff then:
+        the server ends the session with the connection).
+        """
         peers, self._dfs_peers = self._dfs_peers, {}
         for peer in peers.values():
             peer.close()
-        if self.sock is None:
-            return
-        if self.broken is None and self.dialect is not None and self.has_authenticated:
+        with self._lock:
+            if self.sock is None:
+                return
+            others = any(ident != threading.get_ident() for ident in self._calls)
+            logoff = (not others and self.broken is None and self.dialect is not None
+                      and self.has_authenticated)
+        if logoff:
             try:
                 # After a timeout the server may be stalled: do not wait long for it.
                 self._run(self.dialect.logoff(), 1 if self._timed_out else 5, "logoff")
             except Exception as err:  # noqa: BLE001 - closing must not fail
                 self.log.debug("logoff failed while closing: %s", err)
-        self._drop_socket()
+        with self._lock:
+            if others and self.broken is None:
+                self.mark_broken(NotConnectedError("the connection was closed"))
+            self._drop_socket()
 
     def _drop_socket(self) -> None:
         """Close the socket and forget the logon."""
@@ -405,8 +485,23 @@ class SMBConnection(SMB):
         self.has_authenticated = False
 
     def _close_socket(self) -> None:
-        """Close the socket, keeping the core's state (e.g. why it broke)."""
-        sock, self.sock = self.sock, None
+        """Close the socket, keeping the core's state (e.g. why it broke).
+
+        A thread may be waiting on the socket as the reader: it is woken (the
+        socket is shut down) and closes it itself when it leaves, so that the
+        descriptor is not reused under it."""
+        with self._lock:
+            sock, self.sock = self.sock, None
+            if sock is None:
+                return
+            if self._reading:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                self._sock_to_close = sock
+                sock = None
+            self._wake.notify_all()
         if sock is not None:
             try:
                 sock.close()
@@ -414,7 +509,32 @@ class SMBConnection(SMB):
                 pass
 
     # ------------------------------------------------------------------ IO
-    def _send_all(self, frames: List[Any], deadline: float) -> None:
+    def _flush(self, deadline: float) -> None:
+        """Send what the core has queued, from every thread, in order.
+
+        One thread sends at a time; a thread that finds another sending
+        leaves its frames to it (the sender takes frames until none are left,
+        and the check happens under the lock the frames are queued under).
+        """
+        with self._lock:
+            if self._sending or not self._out:
+                return
+            self._sending = True
+            sock = self.sock
+        try:
+            while True:
+                with self._lock:
+                    frames = self.frames_to_send()
+                    if not frames:
+                        self._sending = False
+                        return
+                self._send_all(sock, frames, deadline)
+        except BaseException:
+            with self._lock:
+                self._sending = False
+            raise
+
+    def _send_all(self, sock: Optional[socket.socket], frames: List[Any], deadline: float) -> None:
         """Send whole frames.
 
         Queued frames have consumed message ids and credits, so they are sent
@@ -422,7 +542,6 @@ class SMBConnection(SMB):
         skipping them would leave holes in the server's sequence window.  A
         deadline that passes inside a frame breaks the stream.
         """
-        sock = self.sock
         if sock is None:
             raise NotConnectedError("not connected")
         late = False
@@ -437,99 +556,128 @@ class SMBConnection(SMB):
                         small.append(piece)
                         continue
                     if small:
-                        self._send_one(sock, b"".join(small), deadline)
+                        _send_exactly(sock, b"".join(small), deadline)
                         small = []
-                    self._send_one(sock, piece, deadline)
+                    _send_exactly(sock, piece, deadline)
                 if small:
-                    self._send_one(sock, b"".join(small), deadline)
+                    _send_exactly(sock, b"".join(small), deadline)
             except socket.timeout as err:
-                self.mark_broken(err)
+                with self._lock:
+                    self.mark_broken(err)
                 raise SMBTimeout("timed out in the middle of sending a message") from err
-            except OSError as err:
-                self.mark_broken(err)
+            except (OSError, ValueError) as err:
+                with self._lock:
+                    self.mark_broken(err)
                 raise NotConnectedError("connection lost while sending: %s" % err) from err
         if late:
             raise SMBTimeout("operation timed out")
 
-    def _send_one(self, sock: socket.socket, data: Any, deadline: float) -> None:
-        sock.settimeout(max(0.001, deadline - time.monotonic()))
-        sock.sendall(data)
-
     def _recv_exact(self, n: int, deadline: float) -> bytes:
+        """Read ``n`` bytes before the first frame (the NetBIOS session exchange)."""
         buf = bytearray(n)
         view = memoryview(buf)
         got = 0
         sock = self.sock
         assert sock is not None
         while got < n:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise SMBTimeout("timed out waiting for the server")
-            sock.settimeout(remaining)
             try:
-                r = sock.recv_into(view[got:])
+                got += _recv_into(sock, view[got:], deadline)
             except socket.timeout as err:
                 raise SMBTimeout("timed out waiting for the server") from err
             except OSError as err:
                 raise NotConnectedError("connection lost: %s" % err) from err
-            if r == 0:
-                raise NotConnectedError("connection closed by the server")
-            got += r
         return bytes(buf)
 
     def _run(self, gen: OpGen, timeout: float, name: str) -> Any:
-        """Drive one operation to completion within ``timeout`` seconds."""
-        if self.sock is None:
-            gen.close()
-            raise NotConnectedError("not connected; call connect() first")
-        if self.broken is not None:
-            gen.close()
-            raise NotConnectedError("connection is broken (%s); reconnect" % (self.broken,))
-        deadline = time.monotonic() + max(0.0, timeout)
-        self._timed_out = False
-        op = self.start(gen, name)
-        self.is_busy = True
+        """Drive one operation to completion within ``timeout`` seconds.
+
+        Any number of threads may do this at once: each starts its operation
+        in the core, sends what is queued, and waits; whichever thread holds
+        the reader role reads the next frame and hands it to the core, which
+        resumes the operation it answers (whoever's it is).
+        """
+        me = threading.get_ident()
+        with self._lock:
+            if self.sock is None:
+                gen.close()
+                raise NotConnectedError("not connected; call connect() first")
+            if self.broken is not None:
+                gen.close()
+                raise NotConnectedError("connection is broken (%s); reconnect" % (self.broken,))
+            deadline = time.monotonic() + max(0.0, timeout)
+            self._timed_out = False
+            op = self.start(gen, name)
+            self._calls[me] = self._calls.get(me, 0) + 1
         try:
-            while True:
-                out = self.frames_to_send()
-                if out:
-                    self._send_all(out, deadline)
-                if op.done:
-                    break
-                self._read_and_dispatch(deadline)
-        except SMBTimeout:
-            self._timed_out = True
-            self.abandon(op)
-            raise
-        except (NotConnectedError, ProtocolError) as err:
-            self.mark_broken(err)
-            self.abandon(op)
-            self._close_socket()
-            raise
+            self._drive(op, deadline)
         finally:
-            self.is_busy = False
+            with self._lock:
+                depth = self._calls.pop(me) - 1
+                if depth:
+                    self._calls[me] = depth
         return op.outcome()
 
-    def _read_and_dispatch(self, deadline: float) -> None:
-        sock = self.sock
-        assert sock is not None
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise SMBTimeout("operation timed out")
-        sock.settimeout(remaining)
+    def _drive(self, op: Operation, deadline: float) -> None:
         try:
-            packet_type, frame = self._reader.read(sock, self.framer)
-        except socket.timeout as err:
-            raise SMBTimeout("operation timed out waiting for the server") from err
-        except OSError as err:
-            raise NotConnectedError("connection lost: %s" % err) from err
-        if packet_type == SESSION_KEEPALIVE:
-            return
-        if packet_type != SESSION_MESSAGE:
-            raise ProtocolError("unexpected NetBIOS packet type 0x%02X" % packet_type)
-        self.receive_frame(frame)
+            while True:
+                self._flush(deadline)
+                with self._lock:
+                    if op.done:
+                        return
+                    if self.sock is None or self.broken is not None:
+                        raise NotConnectedError("connection is broken (%s)" % (self.broken or "closed",))
+                    if self._reading:
+                        remaining = deadline - time.monotonic()
+                        if remaining <= 0:
+                            raise SMBTimeout("operation timed out")
+                        self._wake.wait(remaining)
+                        continue
+                    self._reading = True
+                    sock = self.sock
+                self._read_one(sock, deadline)
+        except SMBTimeout:
+            with self._lock:
+                self._timed_out = True
+                self.abandon(op)
+                self._wake.notify_all()
+            raise
+        except (NotConnectedError, ProtocolError) as err:
+            with self._lock:
+                self.mark_broken(err)
+                self.abandon(op)
+            self._close_socket()
+            raise
+
+    def _read_one(self, sock: socket.socket, deadline: float) -> None:
+        """As the reader: one frame from the socket into the core."""
+        try:
+            try:
+                packet_type, frame = self._reader.read(sock, self.framer, deadline)
+            except socket.timeout as err:
+                raise SMBTimeout("operation timed out waiting for the server") from err
+            except (OSError, ValueError) as err:
+                raise NotConnectedError("connection lost: %s" % err) from err
+            with self._lock:
+                if packet_type == SESSION_KEEPALIVE:
+                    return
+                if packet_type != SESSION_MESSAGE:
+                    raise ProtocolError("unexpected NetBIOS packet type 0x%02X" % packet_type)
+                # Still the reader: the frame buffer is not reused before the core is done with it.
+                self.receive_frame(frame)
+        finally:
+            with self._lock:
+                self._reading = False
+                closing, self._sock_to_close = self._sock_to_close, None
+                self._wake.notify_all()
+            if closing is not None:
+                try:
+                    closing.close()
+                except OSError:
+                    pass
 
     def _dialect_ops(self) -> Any:
+        if self.sock is None:
+            raise NotConnectedError("not connected; call connect() first")
         if self.dialect is None or not self.has_authenticated:
             raise NotReadyError("not connected and logged on; call connect() first")
         return self.dialect
@@ -604,11 +752,12 @@ class SMBConnection(SMB):
         """Close the server's handle of ``listing`` if it still has one; never raises."""
         if not listing.needs_close or self.sock is None or self.broken is not None:
             return
-        if self.is_busy:
+        if self._in_call():
             # Closed from inside another call on this connection (the generator was
             # collected there): queue the CLOSE with that call's requests, answered
             # in the background.
-            self.abandon(self.start(listing.close(), "iterPath close"))
+            with self._lock:
+                self.abandon(self.start(listing.close(), "iterPath close"))
             return
         try:
             self._run(listing.close(), min(timeout, 30), "iterPath close")

@@ -17,7 +17,7 @@ class CreditWindow:
     credits, one per started 64 KiB.
     """
 
-    __slots__ = ("next_message_id", "available", "large_mtu", "target")
+    __slots__ = ("next_message_id", "available", "large_mtu", "target", "queued", "high")
 
     def __init__(self, target: int = 512) -> None:
         self.next_message_id = 0
@@ -25,6 +25,10 @@ class CreditWindow:
         self.large_mtu = False
         #: How many credits we try to hold so that pipelines stay full.
         self.target = target
+        #: Operations queued in the core until credits come back (they go first).
+        self.queued = 0
+        #: The most credits the server has let us hold at once.
+        self.high = 1
 
     def charge_for(self, payload_size: int) -> int:
         """Credits a request moving ``payload_size`` bytes (either way) costs."""
@@ -33,6 +37,16 @@ class CreditWindow:
         return (payload_size - 1) // CREDIT_UNIT + 1
 
     def can_send(self, charge: int) -> bool:
+        """True when a request costing ``charge`` may go out now.
+
+        False while other operations wait in the core's credit queue, so a
+        pipeline that already has requests in flight leaves the credits the
+        server grants to the operations waiting for them.
+        """
+        return self.available >= charge and not self.queued
+
+    def has(self, charge: int) -> bool:
+        """True when ``charge`` credits are there, whoever waits for them."""
         return self.available >= charge
 
     def take(self, charge: int) -> int:
@@ -53,3 +67,14 @@ class CreditWindow:
     def grant(self, credits: int) -> None:
         """Add credits granted by a response."""
         self.available += credits
+        if self.available > self.high:
+            self.high = self.available
+
+    def io_size(self, limit: int) -> int:
+        """The size of one READ or WRITE of a pipeline: ``limit`` (MaxRead or
+        MaxWrite), but no more than a quarter of the credits the server lets
+        us hold, so a stingy server still sees several requests in flight and
+        a request never costs more credits than it ever grants."""
+        if not self.large_mtu:
+            return min(limit, CREDIT_UNIT)
+        return max(min(limit, CREDIT_UNIT), min(limit, max(1, self.high // 4) * CREDIT_UNIT))

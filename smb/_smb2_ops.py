@@ -22,7 +22,7 @@ from . import smb_constants as C
 from ._common_ops import CommonOps, FileHandle, Listing, ReceivedMessage, header_field
 from ._credits import CreditWindow
 from ._pipeline import ReadPlan
-from .base import SIGN_NEVER, SIGN_WHEN_SUPPORTED, SharedDevice, SharedFile, WaitAny, matches_search
+from .base import SIGN_NEVER, SIGN_WHEN_SUPPORTED, SharedDevice, SharedFile, WaitAny, WaitCredits, matches_search
 from .exceptions import MalformedResponse, NotReadyError, OperationFailure, ProtocolError, UnsupportedFeature
 from .nt_status import LOGON_FAILURES, NtStatus, status_name
 from .smb2_structs import (CloseRequest, CloseResponse, CopyChunk, CopyChunkCopy, CopyChunkResponse,
@@ -264,7 +264,7 @@ class Smb2Dialect(CommonOps):
             # [MS-SMB2] 3.1.5.2: the charge follows the payload (WRITE data,
             # READ/QUERY output), not the fixed request body.
             charge = self._charge(max(data_len if data is not None else len(body), resp_size))
-            if not self.credits.can_send(charge):
+            if not self.credits.has(charge):
                 raise ProtocolError("server left us %d credits, %d needed" % (self.credits.available, charge))
             mid = self.credits.take(charge)
             flags = FLAGS.RELATED_OPERATIONS if (related and index > 0) else 0
@@ -461,7 +461,11 @@ class Smb2Dialect(CommonOps):
 
     # ---------------------------------------------------------------- helpers
     def call(self, command: int, body: bytes, tree: Optional[Tree] = None, resp_size: int = 0):
-        """Send one request and wait for its response (a generator)."""
+        """Send one request and wait for its response (a generator); first
+        wait for credits if other operations hold them all."""
+        charge = self._charge(max(len(body), resp_size))
+        if not self.credits.can_send(charge):
+            yield WaitCredits(charge)
         mid = self.send(command, body, tree, resp_size)
         resp = yield mid
         return resp
@@ -1000,18 +1004,19 @@ class Smb2Dialect(CommonOps):
 
     def _read_range(self, tree: Tree, fid: bytes, start: int, end: int, file_obj: Any,
                     progress: Optional[Callable[[int], None]]):
-        plan = ReadPlan(file_obj, start, end, self.max_read, progress)
-        depth_bytes = max(4 * self.max_read, 16 * 1024 * 1024)
+        chunk = self.credits.io_size(self.max_read)
+        plan = ReadPlan(file_obj, start, end, chunk, progress)
+        depth_bytes = max(4 * chunk, 16 * 1024 * 1024)
         inflight: Dict[int, Tuple[int, int]] = {}  # mid -> (offset, length)
         in_flight_bytes = 0
         while not plan.done:
             while plan.wants_more and in_flight_bytes < depth_bytes:
                 off, length = plan.next_range()
                 if not self.credits.can_send(self._charge(length)):
-                    if not inflight:
-                        raise ProtocolError("server granted no credits for READ")
-                    plan.put_back(off, length)
-                    break
+                    if inflight:
+                        plan.put_back(off, length)
+                        break
+                    yield WaitCredits(self._charge(length))
                 req = ReadRequest(file_id=fid, offset=off, length=length)
                 inflight[self.send(CMD.READ, req.pack(), tree, length)] = (off, length)
                 in_flight_bytes += length
@@ -1062,7 +1067,7 @@ class Smb2Dialect(CommonOps):
 
     def _write_stream(self, tree: Tree, fid: bytes, offset: int, file_obj: Any,
                       progress: Optional[Callable[[int], None]]):
-        chunk = self.max_write
+        chunk = self.credits.io_size(self.max_write)
         depth = max(4, (16 * 1024 * 1024) // chunk)
         inflight: Dict[int, Tuple[int, Any]] = {}
         pos = offset
@@ -1071,9 +1076,9 @@ class Smb2Dialect(CommonOps):
             while not exhausted and len(inflight) < depth:
                 charge = self._charge(chunk)
                 if not self.credits.can_send(charge):
-                    if not inflight:
-                        raise ProtocolError("server granted no credits for WRITE")
-                    break
+                    if inflight:
+                        break
+                    yield WaitCredits(charge)
                 data = file_obj.read(chunk)
                 if not data:
                     exhausted = True
@@ -1093,6 +1098,8 @@ class Smb2Dialect(CommonOps):
                 if count == 0:
                     raise OperationFailure("WRITE at offset %d made no progress" % (off + count), [resp])
                 rest = memoryview(data)[count:]
+                if not self.credits.has(self._charge(len(rest))):
+                    yield WaitCredits(self._charge(len(rest)))
                 req = WriteRequest(file_id=fid, offset=off + count, data=rest)
                 inflight[self.send(CMD.WRITE, req.pack_prefix(), tree, 0, rest)] = (off + count, rest)
             if progress:
@@ -1120,7 +1127,9 @@ class Smb2Dialect(CommonOps):
         failures: Dict[int, Smb2Response] = {}
         index = 0
         while index < len(paths) or pending:
-            while index < len(paths) and len(waiting) < 32 and self.credits.can_send(3):
+            if index < len(paths) and not pending and not self.credits.can_send(3):
+                yield WaitCredits(3)
+            while index < len(paths) and len(waiting) < 32 and (self.credits.can_send(3) or not pending):
                 items = [(CMD.CREATE, self._create(tree, paths[index], access, C.FILE_OPEN,
                                                    C.FILE_NON_DIRECTORY_FILE), tree, 0, None),
                          (CMD.SET_INFO, body, tree, 0, None),
@@ -1209,7 +1218,10 @@ class Smb2Dialect(CommonOps):
         adapted = 0
         copied = 0
         while todo or inflight:
-            while todo and len(inflight) < COPYCHUNK_IN_FLIGHT and self.credits.can_send(self._charge(64)):
+            if todo and not inflight and not self.credits.can_send(self._charge(64)):
+                yield WaitCredits(self._charge(64))
+            while todo and len(inflight) < COPYCHUNK_IN_FLIGHT and (self.credits.can_send(self._charge(64))
+                                                                      or not inflight):
                 start, end = todo.pop(0)
                 count, chunk, total = limits
                 span_end = min(end, start + min(total, count * chunk))
@@ -1295,7 +1307,10 @@ class Smb2Dialect(CommonOps):
         """Send the CLOSE without waiting for its answer (dropped when it arrives)."""
         if handle.is_open:
             handle.is_open = False
-            self.send(CMD.CLOSE, CloseRequest(file_id=handle.fid).pack(), handle.tree)
+            if self.credits.has(1):
+                self.send(CMD.CLOSE, CloseRequest(file_id=handle.fid).pack(), handle.tree)
+            else:
+                log.debug("no credit left to close an abandoned handle; the server closes it at logoff")
 
 
 class Smb2Listing(Listing):

@@ -37,7 +37,7 @@ from .exceptions import (MalformedResponse, NotConnectedError, NotReadyError, Op
                          SMBError, SMBTimeout, UnsupportedFeature)
 
 __all__ = [
-    "SMB", "SharedDevice", "SharedFile", "WaitAny",
+    "SMB", "SharedDevice", "SharedFile", "WaitAny", "WaitCredits",
     "NotReadyError", "NotConnectedError", "SMBTimeout", "SMBError",
     "ProtocolError", "MalformedResponse", "OperationFailure", "UnsupportedFeature",
     "SIGN_NEVER", "SIGN_WHEN_SUPPORTED", "SIGN_WHEN_REQUIRED",
@@ -167,13 +167,28 @@ class WaitAny:
         self.keys = keys
 
 
-OpGen = Generator[Union[int, WaitAny], Any, Any]
+class WaitCredits:
+    """Yielded by an SMB2 operation that cannot send for want of credits
+    while other operations hold them ([MS-SMB2] 3.2.4.1.5).
+
+    The core queues it (first come, first served) and resumes it with None
+    once ``charge`` credits are there; when no request is in flight that
+    could bring credits back, :class:`ProtocolError` is thrown in instead.
+    """
+
+    __slots__ = ("charge",)
+
+    def __init__(self, charge: int) -> None:
+        self.charge = charge
+
+
+OpGen = Generator[Union[int, WaitAny, WaitCredits], Any, Any]
 
 
 class Operation:
     """A running operation: its generator, what it waits for, its outcome."""
 
-    __slots__ = ("gen", "waiting", "any_wait", "done", "result", "error", "name")
+    __slots__ = ("gen", "waiting", "any_wait", "done", "result", "error", "name", "credit_need")
 
     def __init__(self, gen: OpGen, name: str) -> None:
         self.gen = gen
@@ -181,6 +196,8 @@ class Operation:
         #: The keys the operation waits for (None when it is not waiting).
         self.waiting: Optional[Container[int]] = None
         self.any_wait = False
+        #: Credits the operation waits for in the core's queue (0: not queued).
+        self.credit_need = 0
         self.done = False
         self.result: Any = None
         self.error: Optional[BaseException] = None
@@ -255,6 +272,8 @@ class SMB(NMBSession):
         self._outstanding: Dict[int, Optional[Operation]] = {}
         self._abandoned: set = set()
         self._current: Optional[Operation] = None
+        #: Operations waiting for SMB2 credits, in arrival order.
+        self._credit_waiters: List[Operation] = []
         self._auth_op: Optional[Operation] = None
         #: A Kerberos initiator (:class:`smb.krb5.ApInitiator`) for the next
         #: SESSION_SETUP, put here by the driver after the KDC exchanges; None: NTLM.
@@ -520,6 +539,8 @@ class SMB(NMBSession):
 
     def _forget(self, op: Operation) -> None:
         """Drop every response due to ``op`` that it is not waiting for now."""
+        if op.credit_need:
+            self._unqueue(op)
         waiting = op.waiting or ()
         for key, owner in list(self._outstanding.items()):
             if owner is op and key not in waiting:
@@ -552,6 +573,19 @@ class SMB(NMBSession):
                         self.mark_broken(err)
                     return
                 exc = None
+                if isinstance(request, WaitCredits):
+                    credits = self.dialect.credits
+                    if not self._credit_waiters and credits.has(request.charge):
+                        value = None
+                        continue
+                    if not self._requests_in_flight():
+                        exc = ProtocolError("the server granted no credits (%d needed, %d left)"
+                                            % (request.charge, credits.available))
+                        continue
+                    op.credit_need = max(1, request.charge)
+                    self._credit_waiters.append(op)
+                    credits.queued += 1
+                    return
                 if isinstance(request, WaitAny):
                     keys = request.keys
                     if not keys:
@@ -596,17 +630,49 @@ class SMB(NMBSession):
         else:
             self._ready[key] = (owner, copy(response))
 
+    def _requests_in_flight(self) -> bool:
+        """True while some request (even an abandoned one) awaits its response."""
+        return bool(self._outstanding or self._abandoned)
+
+    def _unqueue(self, op: Operation) -> None:
+        if op in self._credit_waiters:
+            self._credit_waiters.remove(op)
+            self.dialect.credits.queued -= 1
+        op.credit_need = 0
+
+    def wake_credit_waiters(self) -> None:
+        """Resume the operations queued for credits, in order, as far as the
+        credits go (called after every response); when nothing is in flight
+        that could bring more, the rest fail with :class:`ProtocolError`."""
+        waiters = self._credit_waiters
+        while waiters:
+            op = waiters[0]
+            credits = self.dialect.credits
+            if credits.has(op.credit_need):
+                self._unqueue(op)
+                self._advance(op, None, None)
+                continue
+            if self._requests_in_flight():
+                return
+            self._unqueue(op)
+            self._advance(op, None, ProtocolError("the server granted no credits (%d needed, %d left)"
+                                                  % (op.credit_need, credits.available)))
+
     def _waiting_ops(self) -> List[Operation]:
         seen: Dict[int, Operation] = {}
         for owner in self._outstanding.values():
             if owner is not None and owner.waiting is not None and not owner.done:
                 seen[id(owner)] = owner
+        for op in self._credit_waiters:
+            seen[id(op)] = op
         return list(seen.values())
 
     def fail_all(self, err: BaseException) -> None:
         """Throw ``err`` into every waiting operation (the connection died)."""
         for op in self._waiting_ops():
             op.waiting = None
+            if op.credit_need:
+                self._unqueue(op)
             self._advance(op, None, err)
 
     def mark_broken(self, err: BaseException) -> None:
@@ -631,6 +697,8 @@ class SMB(NMBSession):
             if self.dialect is None:
                 raise ProtocolError("unexpected data before NEGOTIATE")
             self.dialect.receive(frame)
+            if self._credit_waiters:
+                self.wake_credit_waiters()
         except ProtocolError as err:
             if err.smb_message is None and self.last_header is not None:
                 err.smb_message = self._message_for_error(frame)

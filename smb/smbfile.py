@@ -244,10 +244,11 @@ class SMBRawFile(io.RawIOBase):
 
     def _close_handle(self) -> None:
         conn, ops = self._conn, self._conn.dialect
-        if conn.is_busy:
+        if conn._in_call():
             # Closed from inside another call on this connection (e.g. collected there): the
             # CLOSE goes out with that call's requests and is answered in the background.
-            ops.abort_handle(self._handle)
+            with conn._lock:
+                ops.abort_handle(self._handle)
             return
         try:
             if self._dirty:

@@ -1,0 +1,141 @@
+"""The core's queue of operations waiting for SMB2 credits (IO-free): first come first served,
+pipelines leave granted credits to queued operations, and an operation that could never get
+credits fails instead of waiting forever."""
+from __future__ import annotations
+
+from typing import Any, List
+
+import pytest
+
+from smb._credits import CreditWindow
+from smb.base import SMB, WaitCredits
+from smb.exceptions import NotConnectedError, ProtocolError
+
+
+class _Dialect:
+    """Just enough of a dialect: credits, and a receive() that grants and delivers."""
+
+    is_smb2 = True
+
+    def __init__(self, core: SMB) -> None:
+        self.core = core
+        self.credits = CreditWindow()
+        self.credits.available = 0
+
+    def receive(self, frame: memoryview) -> None:
+        # frame = b"<mid>:<granted>"
+        mid, granted = bytes(frame).decode().split(":")
+        self.credits.grant(int(granted))
+        self.core.deliver(int(mid), "response %s" % mid, lambda r: r)
+
+
+def _core() -> SMB:
+    core = SMB("u", "p", "me", "them", is_direct_tcp=True)
+    core.dialect = _Dialect(core)
+    return core
+
+
+def _send(core: SMB, mid: int, charge: int) -> None:
+    core.dialect.credits.take(charge)
+    core.expect(mid)
+
+
+def test_waiters_resume_in_order_as_credits_come_back() -> None:
+    core = _core()
+    log: List[str] = []
+    core.dialect.credits.available = 2
+
+    def holder() -> Any:
+        _send(core, 1, 1)          # takes both credits
+        _send(core, 2, 1)
+        yield 1
+        yield 2
+
+    def waiter(name: str, charge: int, mid: int) -> Any:
+        yield WaitCredits(charge)
+        log.append(name)
+        _send(core, mid, charge)
+        yield mid
+        return name
+
+    h = core.start(holder())
+    a = core.start(waiter("a", 2, 10))
+    b = core.start(waiter("b", 1, 20))
+    assert log == [] and core.dialect.credits.queued == 2
+    # One credit back: not enough for "a" (2), and "b" may not jump the queue.
+    core.receive_frame(memoryview(b"1:1"))
+    assert log == []
+    assert not core.dialect.credits.can_send(1)     # pipelines leave it to the queue
+    core.receive_frame(memoryview(b"2:2"))
+    assert h.done and log == ["a", "b"] and core.dialect.credits.queued == 0
+    core.receive_frame(memoryview(b"10:0"))
+    core.receive_frame(memoryview(b"20:0"))
+    assert a.outcome() == "a" and b.outcome() == "b"
+
+
+def test_no_request_in_flight_means_no_credits_will_come() -> None:
+    core = _core()
+
+    def starved() -> Any:
+        yield WaitCredits(1)
+        return "never"
+
+    op = core.start(starved())
+    assert op.done
+    with pytest.raises(ProtocolError, match="granted no credits"):
+        op.outcome()
+    assert core.broken is not None   # a server that grants nothing ends the connection
+
+
+def test_last_response_without_credits_fails_the_queue() -> None:
+    core = _core()
+    core.dialect.credits.available = 1
+
+    def holder() -> Any:
+        _send(core, 1, 1)
+        yield 1
+
+    def waiter() -> Any:
+        yield WaitCredits(1)
+
+    core.start(holder())
+    w = core.start(waiter())
+    assert not w.done
+    core.receive_frame(memoryview(b"1:0"))   # answered, but granted nothing back
+    assert w.done
+    with pytest.raises(ProtocolError):
+        w.outcome()
+
+
+def test_abandoned_and_broken_waiters_leave_the_queue() -> None:
+    core = _core()
+    core.dialect.credits.available = 1
+
+    def holder() -> Any:
+        _send(core, 1, 1)
+        yield 1
+
+    def waiter() -> Any:
+        yield WaitCredits(1)
+        return "ran"
+
+    core.start(holder())
+    gone = core.start(waiter())
+    core.abandon(gone)
+    assert core.dialect.credits.queued == 0 and gone.done
+    stuck = core.start(waiter())
+    core.mark_broken(ProtocolError("test"))
+    assert stuck.done and core.dialect.credits.queued == 0
+    with pytest.raises(NotConnectedError):
+        stuck.outcome()
+
+
+def test_io_size_follows_what_the_server_grants() -> None:
+    window = CreditWindow()
+    window.large_mtu = True
+    window.grant(24)
+    assert window.io_size(8 << 20) == 6 * 65536      # a quarter of 25 credits
+    window.grant(1000)
+    assert window.io_size(8 << 20) == 8 << 20
+    window.large_mtu = False
+    assert window.io_size(8 << 20) == 65536
