@@ -66,7 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("words", nargs="*", metavar="//HOST/SHARE | COMMAND ARGS",
                    help="the service (//host/share, \\\\host\\share or smb://host/share), or a command "
                         "with smb:// URLs (get, put, ls, ...), or lookup NAME / status IP")
-    p.add_argument("-U", "--user", metavar="[DOMAIN\\]USER[%PASSWORD]", help="user name (and password)")
+    p.add_argument("-U", "--user", metavar="USER",
+                   help="[DOMAIN\\]USER[%%PASSWORD]: the user (and password; prefer -A, $" + PASSWORD_ENV
+                        + " or the prompt)")
     p.add_argument("-W", "--workgroup", metavar="DOMAIN", help="domain or workgroup (realm with -k)")
     p.add_argument("-A", "--authentication-file", metavar="FILE",
                    help="file with username=, password=, domain= lines")
@@ -265,12 +267,19 @@ def _connect(args: argparse.Namespace, target: _Target, creds: Credentials, err:
         raise OperationFailure("the server refused the logon", [],
                                status if status in LOGON_FAILURES else NtStatus.LOGON_FAILURE)
     dialect = getattr(conn.dialect, "dialect", None)
+    log.info("logged on to %s:%d as %r: %s, signing %s%s", ip, port, creds.user, _dialect_name(dialect),
+             "on" if conn.is_signing_active else "off", ", encryption asked for" if args.encrypt else "")
     if max_dialect is not None and isinstance(dialect, int) and dialect > max_dialect:
         # SMBConnection has no knob for the highest SMB2 revision it offers (yet).
-        err.write("smbwire: warning: the server chose SMB %d.%d.%d, above -m %s (smbwire offers 2.0.2 to "
-                  "3.1.1 and cannot cap the SMB2/3 revision)\n"
-                  % (dialect >> 8, (dialect >> 4) & 0xF, dialect & 0xF, args.max_protocol))
+        err.write("smbwire: warning: the server chose %s, above -m %s (smbwire offers 2.0.2 to 3.1.1 and "
+                  "cannot cap the SMB2/3 revision)\n" % (_dialect_name(dialect), args.max_protocol))
     return conn
+
+
+def _dialect_name(dialect: Any) -> str:
+    if isinstance(dialect, int):
+        return "SMB %d.%d.%d" % (dialect >> 8, (dialect >> 4) & 0xF, dialect & 0xF)
+    return str(dialect)
 
 
 def _setup_logging(level: int) -> None:
