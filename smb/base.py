@@ -274,6 +274,7 @@ class SMB(NMBSession):
         self._current: Optional[Operation] = None
         #: Operations waiting for SMB2 credits, in arrival order.
         self._credit_waiters: List[Operation] = []
+        self._waking = False
         self._auth_op: Optional[Operation] = None
         #: A Kerberos initiator (:class:`smb.krb5.ApInitiator`) for the next
         #: SESSION_SETUP, put here by the driver after the KDC exchanges; None: NTLM.
@@ -502,6 +503,7 @@ class SMB(NMBSession):
             raise NotConnectedError("connection is broken: %s" % (self.broken,))
         op = Operation(gen, name)
         self._advance(op, None, None)
+        self._settle()
         return op
 
     def abandon(self, op: Operation) -> None:
@@ -520,6 +522,7 @@ class SMB(NMBSession):
             self._kill(op, NotConnectedError("connection is broken: %s" % (self.broken,)))
         else:
             self._advance(op, None, SMBTimeout("operation abandoned"))
+        self._settle()
 
     def _kill(self, op: Operation, exc: BaseException) -> None:
         """End an operation on a dead connection: ``exc`` is thrown in until the
@@ -575,14 +578,17 @@ class SMB(NMBSession):
                 exc = None
                 if isinstance(request, WaitCredits):
                     credits = self.dialect.credits
-                    if not self._credit_waiters and credits.has(request.charge):
+                    need = max(1, request.charge)
+                    if not self._credit_waiters and credits.has(need):
                         value = None
                         continue
-                    if not self._requests_in_flight():
+                    if not credits.has(need) and not self._requests_in_flight():
                         exc = ProtocolError("the server granted no credits (%d needed, %d left)"
-                                            % (request.charge, credits.available))
+                                            % (need, credits.available))
                         continue
-                    op.credit_need = max(1, request.charge)
+                    # Behind the others: the queue is woken after every
+                    # response and at the end of start()/abandon().
+                    op.credit_need = need
                     self._credit_waiters.append(op)
                     credits.queued += 1
                     return
@@ -642,21 +648,39 @@ class SMB(NMBSession):
 
     def wake_credit_waiters(self) -> None:
         """Resume the operations queued for credits, in order, as far as the
-        credits go (called after every response); when nothing is in flight
-        that could bring more, the rest fail with :class:`ProtocolError`."""
-        waiters = self._credit_waiters
-        while waiters:
-            op = waiters[0]
-            credits = self.dialect.credits
-            if credits.has(op.credit_need):
+        credits go (called after every response).
+
+        While requests are in flight the queue is strictly first come, first
+        served.  With nothing in flight no response will bring credits, so the
+        first waiter that fits goes (its response may bring more); when none
+        fits, the head fails with :class:`ProtocolError`.
+        """
+        if self._waking:
+            return
+        self._waking = True
+        try:
+            waiters = self._credit_waiters
+            while waiters:
+                credits = self.dialect.credits
+                op = waiters[0]
+                if not credits.has(op.credit_need):
+                    if self._requests_in_flight():
+                        return
+                    op = next((w for w in waiters if credits.has(w.credit_need)), op)
+                if credits.has(op.credit_need):
+                    self._unqueue(op)
+                    self._advance(op, None, None)
+                    continue
                 self._unqueue(op)
-                self._advance(op, None, None)
-                continue
-            if self._requests_in_flight():
-                return
-            self._unqueue(op)
-            self._advance(op, None, ProtocolError("the server granted no credits (%d needed, %d left)"
-                                                  % (op.credit_need, credits.available)))
+                self._advance(op, None, ProtocolError("the server granted no credits (%d needed, %d left)"
+                                                      % (op.credit_need, credits.available)))
+        finally:
+            self._waking = False
+
+    def _settle(self) -> None:
+        """Wake the credit queue if an entry point left it waiting."""
+        if self._credit_waiters and self.dialect is not None:
+            self.wake_credit_waiters()
 
     def _waiting_ops(self) -> List[Operation]:
         seen: Dict[int, Operation] = {}

@@ -139,3 +139,67 @@ def test_io_size_follows_what_the_server_grants() -> None:
     assert window.io_size(8 << 20) == 8 << 20
     window.large_mtu = False
     assert window.io_size(8 << 20) == 65536
+
+
+def test_op_whose_last_response_arrives_queues_behind_waiters_instead_of_failing() -> None:
+    # The response to the only request in flight brings credits back; its
+    # operation wants to send again while another operation is queued.  It
+    # must wait its turn (and both get through), not fail for "no credits".
+    core = _core()
+    core.dialect.credits.available = 1
+    order: List[str] = []
+
+    def pipeline() -> Any:
+        _send(core, 1, 1)
+        yield 1
+        if not core.dialect.credits.can_send(1):
+            yield WaitCredits(1)
+        order.append("pipeline")
+        _send(core, 3, 1)
+        yield 3
+        return "pipeline"
+
+    def waiter() -> Any:
+        yield WaitCredits(2)
+        order.append("waiter")
+        _send(core, 2, 2)
+        yield 2
+        return "waiter"
+
+    p = core.start(pipeline())
+    w = core.start(waiter())
+    assert core.dialect.credits.queued == 1
+    core.receive_frame(memoryview(b"1:4"))
+    assert order == ["waiter", "pipeline"]
+    core.receive_frame(memoryview(b"2:2"))
+    core.receive_frame(memoryview(b"3:1"))
+    assert w.outcome() == "waiter" and p.outcome() == "pipeline"
+
+
+def test_with_nothing_in_flight_a_smaller_waiter_goes_before_a_head_that_does_not_fit() -> None:
+    # Nothing in flight, the head needs more than there is: the next waiter
+    # that fits goes (its response may bring more) rather than both failing.
+    core = _core()
+    core.dialect.credits.available = 1
+    got: List[str] = []
+
+    def holder() -> Any:
+        _send(core, 1, 1)
+        yield 1
+
+    def waiter(name: str, charge: int, mid: int, grant: int) -> Any:
+        yield WaitCredits(charge)
+        got.append(name)
+        _send(core, mid, charge)
+        yield mid
+        return name
+
+    core.start(holder())
+    big = core.start(waiter("big", 4, 10, 0))
+    small = core.start(waiter("small", 1, 20, 0))
+    core.receive_frame(memoryview(b"1:2"))       # 2 back: "big" does not fit, "small" does
+    assert got == ["small"] and not big.done
+    core.receive_frame(memoryview(b"20:3"))      # now 4: "big" goes
+    assert got == ["small", "big"]
+    core.receive_frame(memoryview(b"10:1"))
+    assert big.outcome() == "big" and small.outcome() == "small"
