@@ -26,7 +26,7 @@ from . import base, ntlm, securityblob, smb_constants, smb_structs  # noqa: F401
 from .base import (SERVER_MEMORY, SIGN_NEVER, SIGN_WHEN_REQUIRED, SIGN_WHEN_SUPPORTED, SMB, OpGen, Operation,
                    SharedDevice, SharedFile, normalize_path, smb1_probe_seconds)
 from . import dfs, krb5_kdc
-from .dfs import ReferralCache
+from .dfs import CacheEntry, ReferralCache, ReferralResponse, Target
 from .nt_status import NtStatus
 from .utils import convertEpochToFILETIME
 from .exceptions import (KerberosError, NotConnectedError, NotReadyError, OperationFailure, ProtocolError,
@@ -48,6 +48,31 @@ _NOT_FOUND = frozenset({NtStatus.OBJECT_NAME_NOT_FOUND, NtStatus.OBJECT_PATH_NOT
 _SMALL = 64 * 1024
 #: Seconds allowed to finish sending already-built requests after a deadline.
 _SEND_GRACE = 5.0
+
+
+class _SharedReferralCache(ReferralCache):
+    """The referral cache of a connection and its DFS peers, whose threads share it: the core's
+    cache holds no lock (it does no IO and knows no threads), so this driver adds one."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lock = threading.Lock()
+
+    def add(self, prefix: str, response: ReferralResponse, now: float, ttl: Optional[float] = None) -> None:
+        with self._lock:
+            super().add(prefix, response, now, ttl)
+
+    def lookup(self, path: str, now: float) -> Optional[CacheEntry]:
+        with self._lock:
+            return super().lookup(path, now)
+
+    def mark_dead(self, target: Union[Target, str]) -> None:
+        with self._lock:
+            super().mark_dead(target)
+
+    def clear(self) -> None:
+        with self._lock:
+            super().clear()
 
 
 class _FrameReader:
@@ -265,12 +290,22 @@ class SMBConnection(SMB):
         self._calls: Dict[int, int] = {}
         #: Follow DFS referrals (STATUS_PATH_NOT_COVERED); False reports them as errors.
         self.dfs = dfs
-        self._dfs_cache = ReferralCache()
+        self._dfs_cache: ReferralCache = _SharedReferralCache()
         self._dfs_peers: Dict[Tuple[str, int], "SMBConnection"] = {}
-        self._dfs_hops = 0
+        # Referrals followed by the call running in this thread (threads follow links independently).
+        self._dfs_local = threading.local()
+        self._dfs_peers_lock = threading.Lock()
         self._port = 0
         #: pysmb's logon outcome: None before connect() finished, then True or False.
         self.auth_result: Optional[bool] = None
+
+    @property
+    def _dfs_hops(self) -> int:
+        return int(getattr(self._dfs_local, "hops", 0))
+
+    @_dfs_hops.setter
+    def _dfs_hops(self, value: int) -> None:
+        self._dfs_local.hops = value
 
     @property
     def is_busy(self) -> bool:
@@ -1186,18 +1221,19 @@ class SMBConnection(SMB):
         to ``server`` with the same credentials and options (kept until close())."""
         if server.lower() in {n.lower() for n in (self.server_ip, self.remote_name) if n}:
             return self
-        key = (server.lower(), self._port)
-        peer = self._dfs_peers.get(key)
-        if peer is not None and peer.sock is not None and peer.broken is None:
+        with self._dfs_peers_lock:
+            key = (server.lower(), self._port)
+            peer = self._dfs_peers.get(key)
+            if peer is not None and peer.sock is not None and peer.broken is None:
+                return peer
+            peer = SMBConnection(self.username, self._password, self.my_name, server, self.domain, self.use_ntlm_v2,
+                                 self.sign_options, self.is_direct_tcp, self.encrypt, self.smb2_only, dfs=self.dfs)
+            peer.kerberos_settings = self.kerberos_settings
+            peer._dfs_cache = self._dfs_cache
+            if not peer.connect(server, self._port, timeout=30):
+                raise OperationFailure("DFS target %s refused the logon" % server, [], NtStatus.LOGON_FAILURE)
+            self._dfs_peers[key] = peer
             return peer
-        peer = SMBConnection(self.username, self._password, self.my_name, server, self.domain, self.use_ntlm_v2,
-                             self.sign_options, self.is_direct_tcp, self.encrypt, self.smb2_only, dfs=self.dfs)
-        peer.kerberos_settings = self.kerberos_settings
-        peer._dfs_cache = self._dfs_cache
-        if not peer.connect(server, self._port, timeout=30):
-            raise OperationFailure("DFS target %s refused the logon" % server, [], NtStatus.LOGON_FAILURE)
-        self._dfs_peers[key] = peer
-        return peer
 
     def _dfs_each_target(self, service_name: str, path: str, timeout: float,
                          call: Callable[["SMBConnection", str, str], Any]) -> Any:

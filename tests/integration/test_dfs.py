@@ -10,8 +10,9 @@ import hashlib
 import io
 import os
 import subprocess
+import threading
 import uuid
-from typing import Any, Dict, Iterator, Tuple
+from typing import Any, Dict, Iterator, List, Tuple
 
 import pytest
 
@@ -119,6 +120,45 @@ def test_every_path_method_follows_links_to_another_server(dfs_env) -> None:
         conn.deleteFiles("dfs", "there/sub/up2.bin")
         assert not os.path.exists(os.path.join(target.share_path("other"), "sub", "up2.bin"))
         conn.getSecurity("dfs", "there/sub/" + name)
+    finally:
+        conn.close()
+
+
+def test_many_threads_follow_links_on_one_connection(dfs_env) -> None:
+    """Threads sharing one connection follow links to both servers at once: one second
+    connection for the other server, one referral cache, every read intact."""
+    _, ns, target = dfs_env
+    blobs = {"t%d.bin" % i: os.urandom(50_000 + i) for i in range(4)}
+    for name, data in blobs.items():
+        _put_on_target(target, name, data)
+    with open(os.path.join(ns.share_path("data"), "h.bin"), "wb") as fh:
+        fh.write(b"here" * 1000)
+    os.chmod(os.path.join(ns.share_path("data"), "h.bin"), 0o666)
+    conn = _conn(ns)
+    errors: List[BaseException] = []
+
+    def worker(index: int) -> None:
+        try:
+            for round_ in range(5):
+                name = "t%d.bin" % ((index + round_) % 4)
+                out = io.BytesIO()
+                conn.retrieveFile("dfs", "there/sub/" + name, out)
+                assert out.getvalue() == blobs[name]
+                out = io.BytesIO()
+                conn.retrieveFile("dfs", "here/h.bin", out)
+                assert out.getvalue() == b"here" * 1000
+        except BaseException as err:  # collected and re-raised in the main thread
+            errors.append(err)
+
+    try:
+        threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(120)
+        assert not any(thread.is_alive() for thread in threads)
+        assert errors == []
+        assert list(conn._dfs_peers) == [(target.host, 445)]
     finally:
         conn.close()
 
