@@ -152,6 +152,12 @@ def _smb_path(path: str) -> str:
     return "\\" + path
 
 
+def _path_flags2(path: str) -> int:
+    """Samba reads an @GMT token (a previous version) in an SMB1 path only
+    when the request says the path may hold one ([MS-SMB] 2.2.3.1)."""
+    return C.SMB_FLAGS2_REPARSE_PATH if "@GMT-" in path else 0
+
+
 class Smb1Dialect(CommonOps):
     """NT LM 0.12 for the core: session, signing, message plumbing, operations."""
 
@@ -515,10 +521,7 @@ class Smb1Dialect(CommonOps):
         req = S.NtCreateAndXRequest(file_name=_smb_path(path), desired_access=access, share_access=share,
                                     create_disposition=disposition, create_options=options,
                                     ext_file_attributes=attributes)
-        # Samba reads an @GMT token (a previous version) in an SMB1 path only
-        # when the request says the path may hold one ([MS-SMB] 2.2.3.1).
-        flags2 = C.SMB_FLAGS2_REPARSE_PATH if "@GMT-" in path else 0
-        resp = yield self.send(req, tree.tid, flags2=flags2)
+        resp = yield self.send(req, tree.tid, flags2=_path_flags2(path))
         self.check(resp, "%s '%s' on '%s'" % (what, path, tree.name))
         return resp.parse(S.NtCreateAndXResponse)
 
@@ -527,10 +530,10 @@ class Smb1Dialect(CommonOps):
         self.check(resp, "CLOSE")
 
     def _trans2(self, tree: Tree, subcommand: int, parameters: bytes, data: bytes = b"",
-                max_parameters: int = 64, max_data: int = MAX_TRANS_DATA) -> int:
+                max_parameters: int = 64, max_data: int = MAX_TRANS_DATA, flags2: int = 0) -> int:
         req = S.Transaction2Request(setup=(subcommand,), parameters=parameters, data=data,
                                     max_parameter_count=max_parameters, max_data_count=max_data)
-        return self.send(req, tree.tid)
+        return self.send(req, tree.tid, flags2=flags2)
 
     def _nt_transact(self, tree: Tree, function: int, parameters: bytes, setup: bytes = b"",
                      max_parameters: int = 64, max_data: int = MAX_NT_TRANS_DATA):
@@ -623,7 +626,8 @@ class Smb1Dialect(CommonOps):
 
     def _query_path(self, tree: Tree, path: str, level: int) -> int:
         params = S.QueryPathInformationParams(information_level=level, file_name=_smb_path(path)).pack()
-        return self._trans2(tree, C.TRANS2_QUERY_PATH_INFORMATION, params, max_parameters=2)
+        return self._trans2(tree, C.TRANS2_QUERY_PATH_INFORMATION, params, max_parameters=2,
+                            flags2=_path_flags2(path))
 
     def get_attributes(self, share: str, path: str):
         """Three QUERY_PATH_INFORMATION requests in flight at once: all info,
@@ -713,8 +717,7 @@ class Smb1Dialect(CommonOps):
         create = S.NtCreateAndXRequest(file_name=_smb_path(path), desired_access=access, share_access=_SHARE_ALL,
                                        create_disposition=C.FILE_OPEN, create_options=C.FILE_NON_DIRECTORY_FILE)
         read = S.ReadAndXRequest(fid=0xFFFF, offset=offset, max_count=first)
-        flags2 = C.SMB_FLAGS2_REPARSE_PATH if "@GMT-" in path else 0
-        resp = yield self.send([create, read], tree.tid, flags2=flags2)
+        resp = yield self.send([create, read], tree.tid, flags2=_path_flags2(path))
         blocks = S.parse_blocks(resp.buf)[1]
         if resp.status != NtStatus.SUCCESS and (not blocks or blocks[0].command != C.SMB_COM_NT_CREATE_ANDX
                                                 or len(blocks[0].words) == 0):
@@ -976,7 +979,7 @@ class Smb1Listing(Listing):
             spec = _smb_path(self.path + "\\" + self.pattern if self.path else self.pattern)
             params = S.FindFirst2Params(file_name=spec, search_attributes=_SEARCH_ALL, search_count=FIND_COUNT,
                                         flags=C.SMB_FIND_CLOSE_AT_EOS, information_level=level).pack()
-            resp = yield d._trans2(tree, C.TRANS2_FIND_FIRST2, params, max_parameters=10)
+            resp = yield d._trans2(tree, C.TRANS2_FIND_FIRST2, params, max_parameters=10, flags2=_path_flags2(spec))
             if resp.status == NtStatus.NO_SUCH_FILE:
                 self.finished = True
                 return None

@@ -31,9 +31,9 @@ from .smb2_structs import (CloseRequest, CloseResponse, CopyChunk, CopyChunkCopy
                            PreauthIntegrityCapabilities, QueryDirectoryRequest, QueryDirectoryResponse,
                            QueryInfoRequest, QueryInfoResponse, ReadRequest, ReadResponse, ResumeKeyResponse,
                            SessionSetupRequest, SessionSetupResponse, SetInfoRequest, SigningCapabilities,
-                           Smb2Header, TransformHeader, TreeConnectRequest, TreeConnectResponse,
+                           Smb2Header, TimewarpToken, TransformHeader, TreeConnectRequest, TreeConnectResponse,
                            TreeDisconnectRequest, ValidateNegotiateInfoRequest, ValidateNegotiateInfoResponse,
-                           WriteRequest, WriteResponse)
+                           WriteRequest, WriteResponse, split_timewarp)
 from . import fscc
 from .utils import convertEpochToFILETIME, convertFILETIMEtoEpoch
 
@@ -749,9 +749,12 @@ class Smb2Dialect(CommonOps):
     # ---------------------------------------------------------------- opens
     def _create(self, tree: Tree, path: str, access: int, disposition: int, options: int,
                 attributes: int = 0, share: int = SHARE_ALL) -> bytes:
+        # A previous version (@GMT-... in the path) is asked for with a TWrp context.
+        path, when = split_timewarp(path)
+        contexts = TimewarpToken(when).pack() if when is not None else b""
         return CreateRequest(name=path, desired_access=access, file_attributes=attributes,
                              share_access=share, create_disposition=disposition,
-                             create_options=options).pack()
+                             create_options=options, create_contexts=contexts).pack()
 
     def open(self, tree: Tree, path: str, access: int, disposition: int = C.FILE_OPEN, options: int = 0,
              what: str = "open"):

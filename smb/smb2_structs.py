@@ -15,12 +15,14 @@ Conventions shared by every class here:
 """
 from __future__ import annotations
 
+import datetime as _dt
+import re
 import struct
 from dataclasses import dataclass
-from typing import List, Tuple, Union
+from typing import List, Optional, Tuple, Union
 
 from smb import _reexport
-from smb.utils import convertFILETIMEtoEpoch
+from smb.utils import convertEpochToFILETIME, convertFILETIMEtoEpoch
 from smb.exceptions import MalformedResponse, ProtocolError
 from smb.smb2_constants import (
     SMB2_HEADER_SIZE,
@@ -55,6 +57,8 @@ __all__ = [
     "TreeDisconnectResponse",
     "CreateRequest",
     "CreateResponse",
+    "TimewarpToken",
+    "split_timewarp",
     "CloseRequest",
     "CloseResponse",
     "FlushRequest",
@@ -643,6 +647,49 @@ class CreateRequest:
             self.desired_access, self.file_attributes, self.share_access,
             self.create_disposition, self.create_options, name_off, len(raw), ctx_off,
             len(self.create_contexts)) + tail
+
+
+_CREATE_CONTEXT = struct.Struct("<IHHHHI")
+_GMT_TOKEN = re.compile(r"@GMT-(\d{4})\.(\d{2})\.(\d{2})-(\d{2})\.(\d{2})\.(\d{2})\Z")
+
+
+@dataclass(frozen=True)
+class TimewarpToken:
+    """SMB2_CREATE_TIMEWARP_TOKEN ("TWrp", [MS-SMB2] 2.2.13.2.7): open the
+    previous version of a file taken at ``timestamp`` (a FILETIME)."""
+
+    timestamp: int
+
+    def pack(self) -> bytes:
+        """The whole SMB2_CREATE_CONTEXT (2.2.13.2), the last of its chain."""
+        name, data = b"TWrp", struct.pack("<Q", self.timestamp)
+        name_off = _CREATE_CONTEXT.size
+        data_off = _align8(name_off + len(name))
+        return (_CREATE_CONTEXT.pack(0, name_off, len(name), 0, data_off, len(data)) + name
+                + b"\0" * (data_off - name_off - len(name)) + data)
+
+
+def split_timewarp(path: str) -> Tuple[str, Optional[int]]:
+    """Take an ``@GMT-YYYY.MM.DD-HH.MM.SS`` component out of an SMB2 path.
+
+    SMB1 servers read the token inside the path; over SMB2 it travels as a
+    TWrp create context instead.  Returns the path without the token and the
+    token's time as a FILETIME (None when the path has no token; only the
+    first one counts, as on Windows).
+    """
+    parts = path.split("\\")
+    for index, part in enumerate(parts):
+        match = _GMT_TOKEN.match(part)
+        if match is None:
+            continue
+        try:
+            y, mo, d, h, mi, sec = (int(g) for g in match.groups())
+            when = _dt.datetime(y, mo, d, h, mi, sec, tzinfo=_dt.timezone.utc)
+        except ValueError:
+            return path, None      # not a real time: an ordinary name
+        rest = parts[:index] + parts[index + 1:]
+        return "\\".join(rest), convertEpochToFILETIME(when.timestamp())
+    return path, None
 
 
 _CREATE_RESP = struct.Struct("<HBBIQQQQQQII16sII")

@@ -533,6 +533,25 @@ def test_smb1_anonymous_and_guest(nt1, monkeypatch, extended):
     guest.close()
 
 
+def test_snapshot_file_contents_through_gmt_token(conn, srv):
+    # Every dialect reads a previous version through its @GMT token (SMB1 in
+    # the path, SMB2 as a TWrp create context); the current file is unchanged.
+    for index, when in enumerate(sorted(srv.snapshot_times)):
+        for path in ("%s/report.txt" % srv.gmt_token(when), "/%s\\report.txt" % srv.gmt_token(when)):
+            out = io.BytesIO()
+            conn.retrieveFile("snapshots", path, out)
+            assert out.getvalue() == srv.snapshot_text(index), (path, index)
+        with conn.openFile("snapshots", "%s/report.txt" % srv.gmt_token(when)) as fh:
+            assert fh.read() == srv.snapshot_text(index)
+        assert conn.getAttributes("snapshots", "%s/report.txt" % srv.gmt_token(when)).file_size == \
+            len(srv.snapshot_text(index))
+        names = {e.filename for e in conn.listPath("snapshots", srv.gmt_token(when))}
+        assert "report.txt" in names
+    out = io.BytesIO()
+    conn.retrieveFile("snapshots", "report.txt", out)
+    assert out.getvalue() == srv.snapshot_text(None)
+
+
 def test_smb1_snapshot_file_contents(nt1):
     # Previous versions are readable through their @GMT token over SMB1 too.
     with _connect(nt1) as c:

@@ -663,3 +663,23 @@ def test_mutations_only_raise_protocol_error(parse, good):
             parse(bytes(data[:cut]))
         except ProtocolError:
             pass
+
+
+def test_timewarp_token_context_bytes() -> None:
+    # [MS-SMB2] 2.2.13.2: Next=0, NameOffset=16, NameLength=4, Reserved, DataOffset=24,
+    # DataLength=8, "TWrp", 4 pad bytes, then the FILETIME (2.2.13.2.7).
+    from smb.smb2_structs import TimewarpToken
+    packed = TimewarpToken(0x0102030405060708).pack()
+    assert packed == (bytes.fromhex("00000000" "1000" "0400" "0000" "1800" "08000000") + b"TWrp" + b"\0" * 4
+                      + bytes.fromhex("0807060504030201"))
+
+
+def test_split_timewarp_takes_the_gmt_component_out() -> None:
+    from smb.smb2_structs import split_timewarp
+    # 2024-01-02 03:04:05 UTC as a FILETIME.
+    when = (1704164645 * 10_000_000) + 116444736000000000
+    assert split_timewarp("@GMT-2024.01.02-03.04.05\\report.txt") == ("report.txt", when)
+    assert split_timewarp("a\\@GMT-2024.01.02-03.04.05\\b") == ("a\\b", when)
+    assert split_timewarp("@GMT-2024.01.02-03.04.05") == ("", when)
+    for plain in ("a\\b", "@GMT-2024.13.02-03.04.05\\x", "x@GMT-2024.01.02-03.04.05", "@GMT-2024.01.02-03.04.05x"):
+        assert split_timewarp(plain) == (plain, None)
