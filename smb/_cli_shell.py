@@ -22,8 +22,8 @@ from .exceptions import KerberosError, NotConnectedError, OperationFailure, SMBE
 from .nt_status import NtStatus
 from .treecopy import MAX_DEPTH, safe_local_name
 
-__all__ = ["Shell", "CommandError", "ExitShell", "error_line", "remote_join", "split_parent", "split_commands",
-           "split_args", "has_wildcard", "COMMANDS"]
+__all__ = ["Shell", "CommandError", "Refusal", "ExitShell", "error_line", "remote_join", "split_parent",
+           "split_commands", "split_args", "has_wildcard", "COMMANDS"]
 
 #: Every entry of a folder, whatever its attributes (hidden and system files too).
 EVERYTHING = 0xFFFFFFFF | 0x10000
@@ -33,6 +33,11 @@ _SECONDS_PER_BYTE = 1.0 / 65536
 
 class CommandError(Exception):
     """A command cannot run (bad arguments, a local problem); the message is one line."""
+
+
+class Refusal(OperationFailure):
+    """The client itself refused something the server sent (a hostile name, a link to
+    write through); the error line carries its reason after the NTSTATUS."""
 
 
 class ExitShell(Exception):
@@ -50,6 +55,8 @@ def error_line(what: str, err: BaseException) -> str:
         reason = F.status_text(status)
         if status is None:
             reason = _one_line(str(err))
+        elif isinstance(err, Refusal):
+            reason += ": " + _one_line(str(err))
     elif isinstance(err, SMBTimeout):
         reason = "timed out (%s)" % _one_line(str(err))
     elif isinstance(err, KerberosError):
@@ -130,13 +137,13 @@ def _display(path: str) -> str:
 # ---------------------------------------------------------------- the local side of mget
 
 
-def _refuse_name(name: str, where: str) -> OperationFailure:
+def _refuse_name(name: str, where: str) -> "Refusal":
     try:
         safe_local_name(name)
         why = "it is listed twice"
     except (ValueError, TypeError) as err:
         why = str(err)
-    return OperationFailure("refusing the name %r in %s: %s" % (name, where, why), [], NtStatus.OBJECT_NAME_INVALID)
+    return Refusal("refusing the name %r in %s: %s" % (name, where, why), [], NtStatus.OBJECT_NAME_INVALID)
 
 
 def _checked_name(name: str, where: str) -> str:
@@ -158,8 +165,8 @@ class _LocalTree:
     def __init__(self, root: str) -> None:
         self.root = os.path.realpath(root)
 
-    def _refused(self, path: str, why: str) -> OperationFailure:
-        return OperationFailure("refusing the local path %r: %s" % (path, why), [], NtStatus.ACCESS_DENIED)
+    def _refused(self, path: str, why: str) -> "Refusal":
+        return Refusal("refusing the local path %r: %s" % (path, why), [], NtStatus.ACCESS_DENIED)
 
     def _inside(self, path: str) -> None:
         real = os.path.realpath(path)
@@ -645,8 +652,8 @@ class Shell:
             current, here, level = pending.pop()
             where = "folder '%s' of share '%s'" % (_display(current), self.share)
             if level > MAX_DEPTH:
-                raise OperationFailure("refusing %s: more than %d folders deep" % (where, MAX_DEPTH), [],
-                                       NtStatus.OBJECT_NAME_INVALID)
+                raise Refusal("refusing %s: more than %d folders deep" % (where, MAX_DEPTH), [],
+                              NtStatus.OBJECT_NAME_INVALID)
             below: List[Tuple[str, Tuple[str, ...], int]] = []
             for entry, want in self._checked_listing(current, pattern, where):
                 name = entry.filename

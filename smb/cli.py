@@ -327,6 +327,20 @@ def _shell_for(args: argparse.Namespace, conn: Any, target: _Target, out: IO[str
                  quiet=args.quiet, nbns_port=args.nbns_port)
 
 
+#: A server that cannot tell the attributes of the share root has still connected the tree.
+_ROOT_STAT_UNSUPPORTED = frozenset([NtStatus.NOT_SUPPORTED, NtStatus.NOT_IMPLEMENTED, NtStatus.INVALID_INFO_CLASS,
+                                    NtStatus.INVALID_DEVICE_REQUEST, NtStatus.INVALID_PARAMETER])
+
+
+def _check_share(conn: Any, share: str, timeout: float) -> None:
+    """Connect the tree now, so that a wrong share name fails before any command runs."""
+    try:
+        conn.getAttributes(share, "", timeout)
+    except OperationFailure as err:
+        if err.status not in _ROOT_STAT_UNSUPPORTED:
+            raise
+
+
 def _service_mode(args: argparse.Namespace, target: _Target, creds: Credentials, out: IO[str], err: IO[str],
                   stdin: IO[str], environ: Mapping[str, str]) -> int:
     what = "connect to \\\\%s\\%s" % (target.host, target.share)
@@ -337,8 +351,7 @@ def _service_mode(args: argparse.Namespace, target: _Target, creds: Credentials,
         return 1
     try:
         try:
-            # The tree connect (a wrong share name fails here, before any command).
-            conn.getAttributes(target.share, "", args.timeout)
+            _check_share(conn, target.share, args.timeout)
             shell = _shell_for(args, conn, target, out, err)
             start = args.directory or target.folder
             if start:
