@@ -652,6 +652,50 @@ class SMBConnection(SMB):
                     self._calls[me] = depth
         return op.outcome()
 
+    def _begin(self, gen: OpGen, name: str, timeout: float = 30) -> Operation:
+        """Start an operation and send its first requests without waiting for
+        it (read-ahead, write-behind): it goes on while any thread reads
+        responses; :meth:`_finish` waits for it, :meth:`_drop` gives it up."""
+        with self._lock:
+            if self.sock is None:
+                gen.close()
+                raise NotConnectedError("not connected; call connect() first")
+            if self.broken is not None:
+                gen.close()
+                raise NotConnectedError("connection is broken (%s); reconnect" % (self.broken,))
+            op = self.start(gen, name)
+        try:
+            self._flush(time.monotonic() + max(0.0, timeout))
+        except (NotConnectedError, ProtocolError, SMBTimeout):
+            pass  # the connection is broken now: _finish() reports it
+        return op
+
+    def _finish(self, op: Operation, timeout: float) -> Any:
+        """Wait (within ``timeout`` seconds) for an operation from :meth:`_begin`;
+        its result, or its error raised."""
+        me = threading.get_ident()
+        with self._lock:
+            if not op.done and (self.sock is None or self.broken is not None):
+                self.abandon(op)
+                raise NotConnectedError("connection is broken (%s)" % (self.broken or "closed",))
+            self._calls[me] = self._calls.get(me, 0) + 1
+        try:
+            if not op.done:
+                self._drive(op, time.monotonic() + max(0.0, timeout))
+        finally:
+            with self._lock:
+                depth = self._calls.pop(me) - 1
+                if depth:
+                    self._calls[me] = depth
+        return op.outcome()
+
+    def _drop(self, op: Operation) -> None:
+        """Give up an operation from :meth:`_begin`: responses still due to it are
+        dropped as they arrive; what its cleanup sends goes out with the next call."""
+        with self._lock:
+            if not op.done:
+                self.abandon(op)
+
     def _drive(self, op: Operation, deadline: float) -> None:
         try:
             while True:
@@ -1016,11 +1060,13 @@ class SMBConnection(SMB):
         truncates, ``'x'`` creates a file that must not exist, ``'a'`` creates or opens
         and writes at the end; ``'+'`` adds the other direction, ``'b'`` binary, ``'t'``
         text (the default).  The result is an :class:`io.BufferedReader`,
-        :class:`io.BufferedWriter` or :class:`io.BufferedRandom` over a
-        :class:`smb.smbfile.SMBRawFile` (the raw file itself with ``buffering=0``), or an
-        :class:`io.TextIOWrapper` over one of those in text mode.  The default buffer
-        follows the server's MaxRead (four of them, 256 KiB .. 4 MiB), so each refill of a
-        sequential read is several READs in flight.
+        :class:`io.BufferedWriter` or :class:`io.BufferedRandom` (subclasses whose
+        ``flush()`` reaches the server) over a :class:`smb.smbfile.SMBRawFile` (the raw
+        file itself with ``buffering=0``), or an :class:`io.TextIOWrapper` over one of
+        those in text mode.  The default buffer follows the server's MaxRead (four of
+        them, 256 KiB .. 4 MiB), so each refill is several READs in flight; sequential
+        reads are read ahead and writes written behind (an error surfaces at the next
+        call on the file, at ``flush()`` or at ``close()``).
 
         ``share_access`` says what other opens of the file may do meanwhile: letters
         ``'r'`` (read), ``'w'`` (write), ``'d'`` (delete or rename), e.g. ``'rw'``.

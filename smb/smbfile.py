@@ -10,21 +10,27 @@ Every call on the raw file is one operation of the connection's dialect
 ``flush_handle``, ``close_handle``), driven by the connection like any other
 public method, so a file stays usable between other calls on the same
 connection.  Large reads keep several READs of at most MaxRead bytes in
-flight, large writes are split in MaxWrite pieces, several in flight.  A
-write is finished (or has raised) when ``write`` returns: no error waits for
-a later call.
+flight, large writes are split in MaxWrite pieces, several in flight.
+
+Sequential access goes further.  Reads that continue where the previous one
+ended start a read-ahead: the next windows of the file are asked for while
+the caller works on what it has.  Writes are written behind: ``write``
+returns once its WRITEs are sent, and an error of one surfaces at the next
+call on the file, at ``flush`` or at ``close``; never lost.
 """
 from __future__ import annotations
 
+import collections
 import errno
 import io
+import logging
 import os
-from typing import Any, Optional
+from typing import Any, Deque, List, Optional, Tuple
 
 from . import smb_constants as C
-from .exceptions import NotConnectedError, OperationFailure
+from .exceptions import NotConnectedError, OperationFailure, SMBTimeout
 
-__all__ = ["SMBRawFile", "open_file", "share_access_mask", "default_buffer_size"]
+__all__ = ["SMBRawFile", "SMBBufferedWriter", "SMBBufferedRandom", "open_file", "share_access_mask", "default_buffer_size"]
 
 _READ_ACCESS = C.FILE_READ_DATA | C.FILE_READ_ATTRIBUTES | C.SYNCHRONIZE
 # FILE_READ_ATTRIBUTES: a file opened for writing only still answers a size query (seek to the end).
@@ -34,6 +40,15 @@ _SHARE_LETTERS = {"r": C.FILE_SHARE_READ, "w": C.FILE_SHARE_WRITE, "d": C.FILE_S
 #: Bounds of the default buffer (``buffering=-1``), which follows the server's MaxRead.
 _MIN_BUFFER = 256 * 1024
 _MAX_BUFFER = 4 * 1024 * 1024
+#: Read-ahead: windows asked for beyond a sequential read, each at least this big.
+READ_AHEAD_WINDOWS = 2
+_MIN_WINDOW = 256 * 1024
+#: Write-behind: a write up to this size is written behind; at most this many
+#: bytes wait for the server's answer before ``write`` waits for the oldest.
+_BEHIND_MAX_WRITE = 8 * 1024 * 1024
+WRITE_BEHIND_BYTES = 16 * 1024 * 1024
+
+log = logging.getLogger("SMB.SMBConnection")
 
 
 def share_access_mask(share_access: str) -> int:
@@ -61,14 +76,24 @@ class SMBRawFile(io.RawIOBase):
     ``name`` is the path on the share, ``mode`` the FileIO-style mode
     (``'rb'``, ``'wb'``, ``'xb'``, ``'ab'``, with ``'+'``).  ``readinto``
     reads at the position and may return fewer bytes only at the end of the
-    file; ``write`` writes everything (in append mode at the end of the file as
+    file; ``write`` takes everything (in append mode at the end of the file as
     the server reports it at that moment) and returns its length; ``seek``
     accepts positions past the end (a write there leaves zeros in between);
-    ``truncate`` does not move the position.  ``fsync()`` (and ``flush()``
-    after writes) sends an SMB FLUSH.  Once the connection is closed (or
-    reconnected) every call raises :class:`~smb.exceptions.NotConnectedError`;
-    ``close()`` then only marks the file closed (the server closed the open
-    with the session).
+    ``truncate`` does not move the position.
+
+    Reads that continue where the previous one ended keep
+    :data:`READ_AHEAD_WINDOWS` windows of the file (each as big as the read,
+    at least 256 KiB) asked for ahead; a read elsewhere, or a write, drops
+    them.  Writes of up to 8 MiB are written behind (at most
+    :data:`WRITE_BEHIND_BYTES` unanswered; append mode writes at once): the
+    error of one is raised by the next call on the file, by ``flush()`` (which
+    waits until the server has answered every write) or by ``close()``.  A read
+    waits for the writes before it, so it sees them.  ``fsync()`` flushes, then
+    sends an SMB FLUSH (the server writes its cache to storage); ``close()``
+    flushes, sends an SMB FLUSH after writes, and CLOSEs.  Once the connection
+    is closed (or reconnected) every call raises
+    :class:`~smb.exceptions.NotConnectedError`; ``close()`` then only marks the
+    file closed, or raises that error when written data did not reach the server.
     """
 
     def __init__(self, conn: Any, service_name: str, path: str, handle: Any, readable: bool, writable: bool,
@@ -82,6 +107,21 @@ class SMBRawFile(io.RawIOBase):
         self._timeout = timeout
         self._pos = handle.size if appending else 0
         self._dirty = False
+        # Read-ahead: windows asked for (offset, operation, buffer), the rest of the
+        # window being consumed (offset, data), where a window found the end of the
+        # file, where the last read ended, the largest size the file is known to have.
+        self._ahead: Deque[Tuple[int, Any, bytearray]] = collections.deque()
+        self._spare: Optional[Tuple[int, memoryview]] = None
+        self._eof_at: Optional[int] = None
+        self._seq_end = -1
+        self._known_size = int(handle.size)
+        # Windows dropped while their READs were out: they run to the end (their data
+        # unused), and close() waits for them, so that no CLOSE overtakes a READ of
+        # this file (Samba 4.17's SMB1 server crashes on that).
+        self._stale: List[Any] = []
+        # Write-behind: writes sent and not yet answered (offset, end, operation).
+        self._behind: Deque[Tuple[int, int, Any]] = collections.deque()
+        self._behind_bytes = 0
         self.service_name = service_name
         self.name = path
         self.mode = mode
@@ -118,6 +158,136 @@ class SMBRawFile(io.RawIOBase):
         """The dialect's :class:`~smb._common_ops.FileHandle` (file id, size at open)."""
         return self._handle
 
+    # ------------------------------------------------------------------ read-ahead
+    def _drop_ahead(self) -> None:
+        """Forget what was read ahead (windows still out finish unused)."""
+        self._drop_windows()
+        self._spare = None
+        self._eof_at = None
+
+    def _drop_windows(self) -> None:
+        self._stale = [op for op in self._stale if not op.done]
+        while self._ahead:
+            op = self._ahead.popleft()[1]
+            if not op.done:
+                self._stale.append(op)
+
+    def _wait_reads(self) -> None:
+        """Before CLOSE: let every READ of a window come back (errors do not matter)."""
+        self._drop_ahead()
+        stale, self._stale = self._stale, []
+        for op in stale:
+            try:
+                self._conn._finish(op, self._timeout)
+            except (OperationFailure, SMBTimeout) as err:
+                log.debug("dropped read-ahead of %s ended with %s", self._handle.what, err)
+
+    def _take_ahead(self, pos: int, view: memoryview) -> Tuple[int, bool]:
+        """Copy into ``view`` what was read ahead from ``pos`` on; returns
+        (bytes copied, whether they end at the end of the file)."""
+        got, n = 0, len(view)
+        while got < n:
+            at = pos + got
+            spare = self._spare
+            if spare is not None and spare[0] == at:
+                take = min(n - got, len(spare[1]))
+                view[got:got + take] = spare[1][:take]
+                got += take
+                self._spare = (at + take, spare[1][take:]) if take < len(spare[1]) else None
+                continue
+            if at == self._eof_at:
+                # A window ended here.  Bytes before it make a short read at the end of the
+                # file; with none, the caller reads again (the file may have grown since).
+                self._eof_at = None
+                return got, got > 0
+            if not self._ahead or self._ahead[0][0] != at:
+                break
+            offset, op, buf = self._ahead.popleft()
+            try:
+                filled = int(self._conn._finish(op, self._timeout))
+            except (OperationFailure, SMBTimeout) as err:
+                # Read again where it is needed: a real error is raised by that read.
+                log.debug("read-ahead of %s at %d failed: %s", self._handle.what, offset, err)
+                self._drop_ahead()
+                break
+            self._spare = (offset, memoryview(buf)[:filled])
+            self._known_size = max(self._known_size, offset + filled)
+            if filled < len(buf):
+                self._eof_at = offset + filled
+                self._drop_windows()  # nothing lies beyond the end
+        return got, False
+
+    def _fill_ahead(self, ops: Any, start: int, size: int) -> None:
+        """Keep :data:`READ_AHEAD_WINDOWS` windows of ``size`` asked for from
+        ``start`` on, up to the largest size the file is known to have."""
+        if self._eof_at is not None or self._conn._in_call():
+            return
+        size = max(size, _MIN_WINDOW)
+        if self._ahead:
+            offset = self._ahead[-1][0] + len(self._ahead[-1][2])
+        elif self._spare is not None:
+            offset = max(start, self._spare[0] + len(self._spare[1]))
+        else:
+            offset = start
+        while len(self._ahead) < READ_AHEAD_WINDOWS:
+            length = min(size, self._known_size - offset)
+            if length <= 0:
+                return
+            buf = bytearray(length)
+            op = self._conn._begin(ops.read_into(self._handle, offset, buf), "read-ahead", self._timeout)
+            self._ahead.append((offset, op, buf))
+            offset += length
+
+    # ------------------------------------------------------------------ write-behind
+    def _raise_behind(self) -> None:
+        """Forget the answered writes; raise the first error among them."""
+        if not self._behind:
+            return
+        error: Optional[BaseException] = None
+        still: Deque[Tuple[int, int, Any]] = collections.deque()
+        for item in self._behind:
+            op = item[2]
+            if not op.done:
+                still.append(item)
+                continue
+            self._behind_bytes -= item[1] - item[0]
+            if op.error is not None and error is None:
+                error = op.error
+        self._behind = still
+        if error is not None:
+            raise error
+
+    def _wait_behind(self, keep_bytes: int = 0) -> None:
+        """Wait for written-behind writes, oldest first, until at most
+        ``keep_bytes`` are unanswered; raise the first error (after waiting for
+        the others, so that none is left behind unseen)."""
+        error: Optional[BaseException] = None
+        while self._behind and self._behind_bytes > keep_bytes:
+            offset, end, op = self._behind.popleft()
+            self._behind_bytes -= end - offset
+            try:
+                self._conn._finish(op, self._timeout)
+            except SMBTimeout as err:
+                while self._behind:  # what they wrote is unknown: the timeout says so
+                    self._conn._drop(self._behind.popleft()[2])
+                self._behind_bytes = 0
+                raise err
+            except BaseException as err:  # noqa: BLE001 - raised below, once all are answered
+                if error is None:
+                    error = err
+        if error is not None:
+            raise error
+
+    def _write_behind(self, ops: Any, view: memoryview) -> None:
+        start, end = self._pos, self._pos + len(view)
+        if any(offset < end and start < stop for offset, stop, _ in self._behind):
+            self._wait_behind()  # overlapping WRITEs in flight may land in any order
+        self._wait_behind(max(0, WRITE_BEHIND_BYTES - len(view)))
+        # The caller may reuse its buffer once write() returns: the WRITEs carry a copy.
+        op = self._conn._begin(ops.write_at(self._handle, start, bytes(view)), "write", self._timeout)
+        self._behind.append((start, end, op))
+        self._behind_bytes += end - start
+
     # ------------------------------------------------------------------ io.RawIOBase
     def readable(self) -> bool:
         self._check_open()
@@ -139,9 +309,27 @@ class SMBRawFile(io.RawIOBase):
         if not len(view):
             return 0
         ops = self._ops()
-        got = self._run(ops.read_into(self._handle, self._pos, view), "read")
+        self._wait_behind()
+        pos, n = self._pos, len(view)
+        sequential = pos == self._seq_end
+        if not sequential:
+            self._drop_ahead()
+        got, eof = self._take_ahead(pos, view)
+        if got < n and not eof:
+            rest = view[got:]
+            if self._conn._in_call():
+                got += int(self._run(ops.read_into(self._handle, pos + got, rest), "read"))
+            else:
+                op = self._conn._begin(ops.read_into(self._handle, pos + got, rest), "read", self._timeout)
+                if sequential:
+                    self._fill_ahead(ops, pos + n, n)
+                got += int(self._conn._finish(op, self._timeout))
+        elif sequential and got == n:
+            self._fill_ahead(ops, pos + n, n)
         self._pos += got
-        return int(got)
+        self._seq_end = self._pos
+        self._known_size = max(self._known_size, self._pos)
+        return got
 
     def readall(self) -> bytes:
         """Everything from the position to the end: the rest of the file is
@@ -149,6 +337,8 @@ class SMBRawFile(io.RawIOBase):
         returns nothing (the file may have grown meanwhile)."""
         self._check_readable()
         ops = self._ops()
+        self._wait_behind()
+        self._drop_ahead()
         size = self._run(ops.query_size(self._handle), "read")
         pieces = []
         if size > self._pos:
@@ -162,22 +352,34 @@ class SMBRawFile(io.RawIOBase):
                 break
             self._pos += len(data)
             pieces.append(data)
+        self._seq_end = -1
         return pieces[0] if len(pieces) == 1 else b"".join(pieces)
 
     def write(self, data: Any) -> int:
         """Write all of ``data`` at the position (at the end of the file in
-        append mode); returns ``len(data)``."""
+        append mode); returns ``len(data)``.  Written behind (see the class):
+        an error surfaces at the next call."""
         self._check_writable()
         view = memoryview(data).cast("B")
         ops = self._ops()
+        self._raise_behind()
+        self._drop_ahead()
+        self._seq_end = -1
         if self._appending:
+            self._wait_behind()
             self._pos = self._run(ops.query_size(self._handle), "write")
         if not len(view):
             return 0
-        written = self._run(ops.write_at(self._handle, self._pos, view), "write")
+        if self._appending or len(view) > _BEHIND_MAX_WRITE or self._conn._in_call():
+            self._wait_behind()
+            written = int(self._run(ops.write_at(self._handle, self._pos, view), "write"))
+        else:
+            self._write_behind(ops, view)
+            written = len(view)
         self._pos += written
+        self._known_size = max(self._known_size, self._pos)
         self._dirty = True
-        return int(written)
+        return written
 
     def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
         self._check_open()
@@ -187,7 +389,9 @@ class SMBRawFile(io.RawIOBase):
         elif whence == os.SEEK_CUR:
             pos = self._pos + offset
         elif whence == os.SEEK_END:
-            pos = self._run(self._ops().query_size(self._handle), "seek") + offset
+            ops = self._ops()
+            self._wait_behind()
+            pos = self._run(ops.query_size(self._handle), "seek") + offset
         else:
             raise ValueError("invalid whence (%r, should be 0, 1 or 2)" % (whence,))
         if pos < 0:
@@ -206,40 +410,59 @@ class SMBRawFile(io.RawIOBase):
         size = self._pos if size is None else size.__index__()
         if size < 0:
             raise OSError(errno.EINVAL, os.strerror(errno.EINVAL))
-        self._run(self._ops().truncate_handle(self._handle, size), "truncate")
+        ops = self._ops()
+        self._wait_behind()
+        self._drop_ahead()
+        self._run(ops.truncate_handle(self._handle, size), "truncate")
         self._dirty = True
+        self._known_size = size
         return size
 
     def fsync(self) -> None:
-        """Ask the server to write its cached data for this file to storage
-        (SMB FLUSH), like :func:`os.fsync`."""
+        """Wait for the writes written behind, then ask the server to write its
+        cached data for this file to storage (SMB FLUSH), like :func:`os.fsync`."""
         self._check_open()
-        self._run(self._ops().flush_handle(self._handle), "flush")
+        ops = self._ops()
+        self._wait_behind()
+        self._run(ops.flush_handle(self._handle), "flush")
         self._dirty = False
 
     def flush(self) -> None:
-        """After writes: :meth:`fsync` (the data itself is on the server once
-        ``write`` returns); otherwise nothing."""
+        """Wait until the server has answered every write written behind;
+        raises the first error among them."""
         self._check_open()
-        if self._dirty:
-            self.fsync()
+        if self._behind:
+            self._ops()
+            self._wait_behind()
 
     def close(self) -> None:
-        """Flush (after writes) and CLOSE the server's handle.  A failure of
-        either is raised (the file is closed all the same), except that a
-        connection already closed only marks the file closed."""
+        """Wait for the writes written behind, SMB FLUSH (after writes) and
+        CLOSE the server's handle.  A failure of any is raised (the file is
+        closed all the same), except that a connection already closed only marks
+        the file closed, unless written data never reached the server."""
         if self.closed:
             return
+        lost = False
         try:
             if self._handle.is_open:
                 try:
                     self._ops()
                 except NotConnectedError:
                     self._handle.is_open = False  # the session and its opens are gone
+                    lost = bool(self._behind)
+                    self._behind.clear()
+                    self._ahead.clear()
+                    self._stale = []
+                    self._spare = None
+                    if lost:
+                        raise
                 else:
                     self._close_handle()
         finally:
             self._dirty = False
+            self._behind.clear()
+            self._behind_bytes = 0
+            self._spare = None
             super().close()
 
     def _close_handle(self) -> None:
@@ -247,18 +470,49 @@ class SMBRawFile(io.RawIOBase):
         if conn._in_call():
             # Closed from inside another call on this connection (e.g. collected there): the
             # CLOSE goes out with that call's requests and is answered in the background.
+            self._drop_ahead()
+            if self._behind or self._stale:
+                # A CLOSE could overtake WRITEs (data lost) or READs still out: leave the open
+                # to the session's end instead.
+                log.warning("%s collected with requests in flight: its handle stays open until logoff",
+                            self._handle.what)
+                return
             with conn._lock:
                 ops.abort_handle(self._handle)
             return
         try:
-            if self._dirty:
-                self.fsync()
+            try:
+                self._wait_reads()
+                self._wait_behind()
+            finally:
+                if self._dirty:
+                    self._run(ops.flush_handle(self._handle), "flush")
         finally:
             self._run(ops.close_handle(self._handle), "close")
 
     def __repr__(self) -> str:
         state = " closed" if self.closed else ""
         return "<SMBRawFile %s mode=%r%s>" % (self._handle.what, self.mode, state)
+
+
+class _Flushing:
+    """Mixed into the buffered layers: ``flush()`` flushes the buffer, then the
+    raw file (which waits for the writes written behind), as ``FileIO`` users
+    expect of a flush."""
+
+    def flush(self) -> None:
+        super().flush()  # type: ignore[misc]
+        raw = self.raw  # type: ignore[attr-defined]
+        if not raw.closed:
+            raw.flush()
+
+
+class SMBBufferedWriter(_Flushing, io.BufferedWriter):
+    """``io.BufferedWriter`` whose ``flush()`` reaches the server."""
+
+
+class SMBBufferedRandom(_Flushing, io.BufferedRandom):
+    """``io.BufferedRandom`` whose ``flush()`` reaches the server."""
 
 
 def open_file(conn: Any, service_name: str, path: str, mode: str = "rb", buffering: int = -1,
@@ -319,9 +573,9 @@ def open_file(conn: Any, service_name: str, path: str, mode: str = "rb", bufferi
         if buffering == 0:
             return raw
         if updating:
-            buffer: Any = io.BufferedRandom(raw, buffering)
+            buffer: Any = SMBBufferedRandom(raw, buffering)
         elif can_write:
-            buffer = io.BufferedWriter(raw, buffering)
+            buffer = SMBBufferedWriter(raw, buffering)
         else:
             buffer = io.BufferedReader(raw, buffering)
         if binary:

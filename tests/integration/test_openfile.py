@@ -21,6 +21,7 @@ import pytest
 
 from smb.exceptions import (NotConnectedError, OperationFailure, SMBFileExistsError, SMBFileNotFoundError,
                             SMBIsADirectoryError)
+from smb import smbfile
 from smb.smbfile import SMBRawFile
 from tests.integration.common import fresh_folder, logged_on, server_for
 
@@ -467,6 +468,7 @@ def test_handles_work_between_other_operations(conn, folder, tmp_path):
         conn.retrieveFile("data", name + "/src.bin", out)
         assert len(out.getvalue()) == len(data)
         conn.storeFile("data", name + "/other-%d.bin" % pos, io.BytesIO(chunk[:1000]))
+        writer.flush()  # written behind: on the server once flush() returns
         assert conn.getAttributes("data", name + "/dst.bin").file_size == pos
     reader.close()
     writer.close()
@@ -529,3 +531,151 @@ def test_a_path_behind_a_dfs_link_is_opened_at_the_target(samba_factory, dialect
             assert f.read() == b"through the link"
     finally:
         conn.close()
+
+
+# ---------------------------------------------------------------- read-ahead and write-behind
+
+_HUGE = 2 ** 63 - 4  # servers refuse a WRITE there (STATUS_INVALID_PARAMETER from Samba)
+
+
+def test_sequential_reads_are_read_ahead(conn, folder):
+    name, local_dir = folder
+    data = os.urandom(3 * 1024 * 1024 + 12345)
+    _put(local_dir, "seq.bin", data)
+    raw = conn.openFile("data", name + "/seq.bin", "rb", buffering=0, share_access="rw")
+    try:
+        step = 200_000
+        assert raw.read(step) == data[:step]
+        assert not raw._ahead  # one read says nothing about the next
+        assert raw.read(step) == data[step:2 * step]
+        assert len(raw._ahead) == smbfile.READ_AHEAD_WINDOWS  # asked for while we work on this one
+        asked = [offset for offset, _, _ in raw._ahead]
+        assert asked[0] == 2 * step
+        got = [data[:2 * step]]
+        while True:
+            chunk = raw.read(step)
+            if not chunk:
+                break
+            got.append(chunk)
+        assert b"".join(got) == data
+        # A read elsewhere drops the windows; reading on from there starts new ones.
+        raw.seek(1000)
+        assert raw.read(10) == data[1000:1010]
+        assert not raw._ahead
+        assert raw.read(step) == data[1010:1010 + step]
+        assert raw._ahead and raw._ahead[0][0] == 1010 + step
+        # A write on the handle's file through another open is seen once the windows go.
+        conn.storeFileFromOffset("data", name + "/seq.bin", io.BytesIO(b"NEW"), 0)
+        raw.seek(0)
+        assert raw.read(3) == b"NEW"
+        # Closing with windows in flight leaves the connection fine (their answers are dropped).
+        raw.seek(0)
+        raw.read(step)
+        raw.read(step)
+        assert raw._ahead
+    finally:
+        raw.close()
+    assert conn.echo(b"after") is not None
+    with conn.openFile("data", name + "/seq.bin", "rb") as f:
+        assert f.read() == b"NEW" + data[3:]
+
+
+def test_read_ahead_stops_at_the_end_and_sees_growth(conn, folder):
+    name, local_dir = folder
+    _put(local_dir, "grow.bin", b"a" * 300_000)
+    raw = conn.openFile("data", name + "/grow.bin", "rb", buffering=0, share_access="rw")
+    try:
+        assert raw.read(100_000) == b"a" * 100_000
+        assert raw.read(100_000) == b"a" * 100_000
+        # Windows stop at the size the file had: nothing is asked beyond it.
+        assert all(offset + len(buf) <= 300_000 for offset, _, buf in raw._ahead)
+        assert raw.read(200_000) == b"a" * 100_000  # short only at the end
+        conn.storeFileFromOffset("data", name + "/grow.bin", io.BytesIO(b"b" * 50), 300_000)
+        assert raw.read(200_000) == b"b" * 50  # the file grew: read again, not the stale end
+        assert raw.read(10) == b""
+    finally:
+        raw.close()
+
+
+def test_buffered_reads_through_read_ahead_match(conn, folder):
+    name, local_dir = folder
+    data = os.urandom(9 * 1024 * 1024 + 7)
+    _put(local_dir, "buf.bin", data)
+    rng = random.Random(5)
+    with conn.openFile("data", name + "/buf.bin", "rb") as f:
+        pos = 0
+        while pos < len(data):
+            n = rng.choice([1, 100, 65536, 300_000, 1 << 20, 5 << 20])
+            chunk = f.read(n)
+            assert chunk == data[pos:pos + n]
+            pos += len(chunk)
+            if rng.random() < 0.1:
+                pos = rng.randrange(len(data))
+                f.seek(pos)
+        assert f.read(1) == b""
+
+
+def test_writes_are_written_behind_and_flush_waits(conn, folder):
+    name, local_dir = folder
+    raw = conn.openFile("data", name + "/wb.bin", "wb", buffering=0)
+    piece = os.urandom(1 << 20)
+    for _ in range(4):
+        assert raw.write(piece) == len(piece)
+    assert raw._behind  # sent, not waited for
+    raw.flush()
+    assert not raw._behind
+    assert _disk(local_dir, "wb.bin") == piece * 4
+    raw.close()
+    # The buffered layers' flush() reaches the server too (text and binary).
+    with conn.openFile("data", name + "/t.txt", "w", encoding="utf-8") as f:
+        f.write("line\n" * 1000)
+        f.flush()
+        assert _disk(local_dir, "t.txt") == b"line\n" * 1000
+    with conn.openFile("data", name + "/b.bin", "wb+") as f:
+        f.write(b"xyz" * 100_000)
+        f.flush()
+        assert _disk(local_dir, "b.bin") == b"xyz" * 100_000
+        f.seek(0)
+        assert f.read(3) == b"xyz"
+
+
+def test_a_failed_write_behind_is_raised_by_flush_close_or_the_next_call(conn, folder):
+    name, local_dir = folder
+    # At flush().
+    raw = conn.openFile("data", name + "/e1.bin", "wb", buffering=0)
+    raw.seek(_HUGE)
+    assert raw.write(b"12345678") == 8  # taken; the server refuses it meanwhile
+    with pytest.raises(OperationFailure) as err:
+        raw.flush()
+    assert "WRITE" in str(err.value)
+    raw.close()  # reported once: the close itself is fine
+    # At close(), and the file is closed all the same.
+    raw = conn.openFile("data", name + "/e2.bin", "wb", buffering=0)
+    raw.seek(_HUGE)
+    raw.write(b"12345678")
+    with pytest.raises(OperationFailure):
+        raw.close()
+    assert raw.closed
+    # At the next call, once the server has answered.
+    raw = conn.openFile("data", name + "/e3.bin", "wb", buffering=0)
+    raw.seek(_HUGE)
+    raw.write(b"12345678")
+    op = raw._behind[0][2]
+    deadline = time.monotonic() + 30
+    while not op.done and time.monotonic() < deadline:
+        conn.echo(b"let the answer in")
+    assert op.done
+    raw.seek(0)  # the position may still move: the error waits for IO
+    with pytest.raises(OperationFailure):
+        raw.write(b"next")
+    assert raw.write(b"next") == 4  # reported once; writing on works
+    raw.close()
+    assert _disk(local_dir, "e3.bin") == b"next"
+    # The same through a buffered writer: the error reaches close().
+    f = conn.openFile("data", name + "/e4.bin", "wb")
+    f.seek(_HUGE)
+    f.write(b"abc")
+    with pytest.raises(OperationFailure):
+        f.close()
+    assert f.closed
+    assert conn.echo(b"fine") is not None
