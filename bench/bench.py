@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import datetime as _dt
+import functools
 import gc
 import hashlib
 import io
@@ -33,6 +34,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
@@ -59,7 +61,16 @@ WORKLOADS: Dict[str, Tuple[str, str]] = {
     "connect": ("cycles/s", "cycle"),
     "small-store": ("files/s", "file"),
     "small-retrieve": ("files/s", "file"),
+    "par-retrieve": ("MB/s", "GiB"),
+    "threads-small": ("files/s", "file"),
 }
+#: Clients of the workloads that compare ways of using our connection (peers are not run there).
+_OURS_VARIANTS: Dict[str, Tuple[str, ...]] = {
+    "par-retrieve": ("ours", "ours-8conn", "ours-serial"),
+    "threads-small": ("ours",),
+}
+PAR_FILES = 8
+SMALL_THREADS = 16
 _ALIASES: Dict[str, Tuple[str, ...]] = {"small": ("small-store", "small-retrieve"), "transfer": ("retrieve", "store")}
 
 
@@ -72,11 +83,12 @@ class Sizes:
     cycles: int = 100             # connect + logon + tree + close
     small_files: int = 1000       # small files stored, then retrieved
     small_size: int = 4096
+    par_size: int = 32 * MiB      # each of the 8 files retrieved at once
 
 
 FULL = Sizes()
 LARGE = Sizes(big=1 * GiB)
-QUICK = Sizes(big=4 * MiB, entries=100, cycles=3, small_files=10)
+QUICK = Sizes(big=4 * MiB, entries=100, cycles=3, small_files=10, par_size=1 * MiB)
 
 
 @dataclass(frozen=True)
@@ -213,6 +225,17 @@ class _Sink:
         return len(data)
 
 
+class _CountSink:
+    """Drops the data and counts it."""
+
+    def __init__(self) -> None:
+        self.size = 0
+
+    def write(self, data: Any) -> int:
+        self.size += len(data)
+        return len(data)
+
+
 class _HashSink:
     def __init__(self) -> None:
         self.hash = hashlib.sha256()
@@ -288,6 +311,27 @@ def _run_child(argv: Sequence[str], cwd: Optional[str] = None,
 def _last_line(text: str) -> str:
     lines = [line for line in text.strip().splitlines() if line.strip()]
     return lines[-1][:200] if lines else "(no output)"
+
+
+def _in_threads(jobs: Sequence[Callable[[], None]]) -> None:
+    """Run the jobs in threads started together; the first error is raised."""
+    errors: List[BaseException] = []
+    barrier = threading.Barrier(len(jobs))
+
+    def run(job: Callable[[], None]) -> None:
+        try:
+            barrier.wait()
+            job()
+        except BaseException as err:  # noqa: BLE001 - re-raised in the caller's thread
+            errors.append(err)
+
+    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
 
 
 # ---------------------------------------------------------------------------- one configuration
@@ -389,6 +433,11 @@ class ConfigRun:
         except OSError:
             shutil.copyfile(self.bench.big_path, big)
         os.chmod(big, 0o644)
+        with open(self.bench.big_path, "rb") as whole, open(self._share("par-0.bin"), "wb") as part:
+            part.write(whole.read(self.bench.sizes.par_size))
+        os.chmod(self._share("par-0.bin"), 0o644)
+        for i in range(1, PAR_FILES):
+            os.link(self._share("par-0.bin"), self._share("par-%d.bin" % i))
         many = self._share("many")
         os.makedirs(many)
         for i in range(self.bench.sizes.entries):
@@ -452,6 +501,47 @@ class ConfigRun:
         else:
             raise ValueError(workload)
         return run
+
+    def ours_variant_op(self, workload: str, client: str) -> Callable[[], None]:
+        """The workloads run by several threads (``ours``: one connection shared by all)."""
+        want = self.bench.sizes.par_size
+
+        def retrieve_par(conn: SMBConnection, i: int) -> None:
+            sink = _CountSink()
+            conn.retrieveFile(SHARE, "par-%d.bin" % i, sink, timeout=3600)
+            if sink.size != want:
+                raise RuntimeError("par-%d.bin: %d bytes, not %d" % (i, sink.size, want))
+
+        if workload == "par-retrieve" and client == "ours-serial":
+            def run() -> None:
+                with self.ours_connect() as conn:
+                    for i in range(PAR_FILES):
+                        retrieve_par(conn, i)
+            return run
+        if workload == "par-retrieve" and client == "ours-8conn":
+            def run() -> None:
+                conns = [self.ours_connect() for _ in range(PAR_FILES)]
+                try:
+                    _in_threads([functools.partial(retrieve_par, conns[i], i) for i in range(PAR_FILES)])
+                finally:
+                    for conn in conns:
+                        conn.close()
+            return run
+        if workload == "par-retrieve":
+            def run() -> None:
+                with self.ours_connect() as conn:
+                    _in_threads([functools.partial(retrieve_par, conn, i) for i in range(PAR_FILES)])
+            return run
+        if workload == "threads-small":
+            def run() -> None:
+                names = self.small_names
+                with self.ours_connect() as conn:
+                    def reader(k: int) -> None:
+                        for name in names[k::SMALL_THREADS]:
+                            conn.retrieveFile(SHARE, "small-src/" + name, io.BytesIO())
+                    _in_threads([functools.partial(reader, k) for k in range(SMALL_THREADS)])
+            return run
+        raise ValueError(workload)
 
     def verify_ours(self) -> None:
         """Untimed: our client reads and writes correct bytes in this configuration."""
@@ -523,8 +613,10 @@ class ConfigRun:
             return "exit"
         if workload == "small-store":
             return "prompt OFF; lcd %s; cd small-smbclient; mput f*" % self.small_local
-        if workload == "small-retrieve":
+        if workload in ("small-retrieve", "threads-small"):
             return "prompt OFF; lcd %s; cd small-src; mget f*" % bench.small_out
+        if workload == "par-retrieve":  # one client session, the files one after the other
+            return "; ".join("get par-%d.bin /dev/null" % i for i in range(PAR_FILES))
         raise ValueError(workload)
 
     def smbclient_measure(self, workload: str) -> Sample:
@@ -655,11 +747,17 @@ def run_config(config: Config, bench: Bench, options: argparse.Namespace,
         clients = [c for c in clients if not (c == "ours" and run.ours_error)]
         for workload in workloads:
             items = {"retrieve": bench.sizes.big, "store": bench.sizes.big,
-                     "list": bench.sizes.entries, "connect": run.cycles}.get(workload, len(run.small_names))
-            by_client = {c: Result(config.name, workload, c, items) for c in clients}
+                     "par-retrieve": PAR_FILES * bench.sizes.par_size, "list": bench.sizes.entries, "connect": run.cycles}.get(workload, len(run.small_names))
+            these = clients
+            if workload in _OURS_VARIANTS:
+                ours = list(_OURS_VARIANTS[workload]) if "ours" in clients else []
+                these = ours + [c for c in clients if c == "smbclient"]
+            by_client = {c: Result(config.name, workload, c, items) for c in these}
             for index in range(options.runs):
-                for client in clients:
-                    if client == "ours":
+                for client in these:
+                    if workload in _OURS_VARIANTS and client.startswith("ours"):
+                        sample = _measure_here(run.ours_variant_op(workload, client))
+                    elif client == "ours":
                         sample = _measure_here(run.ours_op(workload))
                     elif client == "smbclient":
                         sample = run.smbclient_measure(workload)

@@ -11,7 +11,8 @@ import subprocess
 import sys
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-WORKLOADS = ("retrieve", "store", "list", "connect", "small-store", "small-retrieve")
+WORKLOADS = ("retrieve", "store", "list", "connect", "small-store", "small-retrieve", "par-retrieve",
+             "threads-small")
 
 
 def _run_bench(*args: str) -> subprocess.CompletedProcess:
@@ -34,6 +35,9 @@ def test_quick_run_prints_a_ratio_table():
                                  % (config, workload, client),
                                  re.M)
                 assert row.search(out), "no row for %s/%s/%s in:\n%s" % (config, workload, client, out)
+    for config in ("plain", "aes128"):
+        for client in ("ours-8conn", "ours-serial"):  # the other ways to fetch 8 files
+            assert re.search(r"^%s\s+par-retrieve\s+%s\s+[0-9.]+\s" % (config, client), out, re.M), out
     assert "failed" not in out, out
     assert "ours negotiated SMB 3.1.1, encryption AES_128_GCM" in out
 
