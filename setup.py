@@ -25,7 +25,7 @@ setup(
     install_requires=["pyasn1>=0.4", "pycryptodome>=3.10"],
     extras_require={
         "progress": ["tqdm"],
-        "test": ["pytest>=7", "hypothesis>=6", "tqdm", "mypy"],
+        "test": ["pytest>=7", "hypothesis>=6", "tqdm", "mypy", "pandas"],
         "docs": ["sphinx>=5"],
     },
     classifiers=[

@@ -292,6 +292,28 @@ def test_tarfile_both_ways(conn, folder, tmp_path):
             assert t.extractfile("tree/d/x.bin").read() == (src / "d" / "x.bin").read_bytes()
 
 
+def test_pandas_and_numpy_read_and_write_through_handles(conn, folder):
+    pd = pytest.importorskip("pandas")  # a test dependency (setup.py extra "test")
+    np = pytest.importorskip("numpy")
+    name, local_dir = folder
+    rows = 50_000
+    frame = pd.DataFrame({"n": np.arange(rows), "sq": np.arange(rows) ** 2,
+                          "word": ["w%d" % (i % 97) for i in range(rows)]})
+    with conn.openFile("data", name + "/t.csv", "w", newline="") as f:
+        frame.to_csv(f, index=False)
+    assert pd.read_csv(os.path.join(local_dir, "t.csv")).equals(frame)  # what the server holds
+    with conn.openFile("data", name + "/t.csv", "r", newline="") as f:
+        back = pd.read_csv(f)
+    assert back.equals(frame)
+    with conn.openFile("data", name + "/t.csv", "rb") as f:  # the binary path (pandas' own buffering)
+        assert pd.read_csv(f).equals(frame)
+    array = np.random.default_rng(3).random((300, 400))
+    with conn.openFile("data", name + "/a.npy", "wb") as f:
+        np.save(f, array)
+    with conn.openFile("data", name + "/a.npy", "rb") as f:
+        assert np.array_equal(np.load(f), array)
+
+
 def test_copyfileobj_20_mib_in_and_out(conn, folder, tmp_path):
     name, local_dir = folder
     data = os.urandom(20 * 1024 * 1024)
