@@ -26,7 +26,7 @@ from . import smb_constants as C
 from . import smb_structs as S
 from ._common_ops import CommonOps, FileHandle, Listing, ReceivedMessage, header_field
 from ._pipeline import ReadPlan
-from .base import SIGN_WHEN_SUPPORTED, SharedDevice, SharedFile, WaitAny, matches_search
+from .base import SIGN_WHEN_SUPPORTED, SharedDevice, SharedFile, WaitAny, WaitQuiet, matches_search
 from .exceptions import MalformedResponse, NotReadyError, OperationFailure, ProtocolError, UnsupportedFeature
 from .nt_status import LOGON_FAILURES, NtStatus, status_name
 from .utils import convertFILETIMEtoEpoch
@@ -526,6 +526,8 @@ class Smb1Dialect(CommonOps):
         return resp.parse(S.NtCreateAndXResponse)
 
     def close_file(self, tree: Tree, fid: int):
+        # READs or WRITEs given up (a timeout) may still be served: not before they are answered.
+        yield WaitQuiet()
         resp = yield from self.call(S.CloseRequest(fid=fid), tree.tid)
         self.check(resp, "CLOSE")
 

@@ -182,7 +182,18 @@ class WaitCredits:
         self.charge = charge
 
 
-OpGen = Generator[Union[int, WaitAny, WaitCredits], Any, Any]
+class WaitQuiet:
+    """Yielded by an operation to wait until every request given up so far
+    (abandoned: their answers are dropped) has been answered.
+
+    An SMB1 CLOSE waits so before it goes out: Samba 4.17's SMB1 server
+    crashes on a CLOSE of a file whose READs are still being served.
+    """
+
+    __slots__ = ()
+
+
+OpGen = Generator[Union[int, WaitAny, WaitCredits, WaitQuiet], Any, Any]
 
 
 class Operation:
@@ -274,6 +285,8 @@ class SMB(NMBSession):
         self._current: Optional[Operation] = None
         #: Operations waiting for SMB2 credits, in arrival order.
         self._credit_waiters: List[Operation] = []
+        #: Operations waiting (WaitQuiet) until the abandoned requests are answered.
+        self._quiet_waiters: List[Operation] = []
         self._waking = False
         self._auth_op: Optional[Operation] = None
         #: A Kerberos initiator (:class:`smb.krb5.ApInitiator`) for the next
@@ -544,6 +557,8 @@ class SMB(NMBSession):
         """Drop every response due to ``op`` that it is not waiting for now."""
         if op.credit_need:
             self._unqueue(op)
+        if op in self._quiet_waiters:
+            self._quiet_waiters.remove(op)
         waiting = op.waiting or ()
         for key, owner in list(self._outstanding.items()):
             if owner is op and key not in waiting:
@@ -592,6 +607,12 @@ class SMB(NMBSession):
                     self._credit_waiters.append(op)
                     credits.queued += 1
                     return
+                if isinstance(request, WaitQuiet):
+                    if not self._abandoned:
+                        value = None
+                        continue
+                    self._quiet_waiters.append(op)
+                    return
                 if isinstance(request, WaitAny):
                     keys = request.keys
                     if not keys:
@@ -627,6 +648,11 @@ class SMB(NMBSession):
             if key in self._abandoned:
                 self._abandoned.discard(key)
                 log.debug("dropping late response to abandoned message %d", key)
+                if not self._abandoned and self._quiet_waiters:
+                    waiters, self._quiet_waiters = self._quiet_waiters, []
+                    for op in waiters:
+                        if not op.done:
+                            self._advance(op, None, None)
                 return
             raise ProtocolError("response to message %d that was never sent (or already answered)"
                                 % key) from None
@@ -687,7 +713,7 @@ class SMB(NMBSession):
         for owner in self._outstanding.values():
             if owner is not None and owner.waiting is not None and not owner.done:
                 seen[id(owner)] = owner
-        for op in self._credit_waiters:
+        for op in self._credit_waiters + self._quiet_waiters:
             seen[id(op)] = op
         return list(seen.values())
 
@@ -697,6 +723,8 @@ class SMB(NMBSession):
             op.waiting = None
             if op.credit_need:
                 self._unqueue(op)
+            if op in self._quiet_waiters:
+                self._quiet_waiters.remove(op)
             self._advance(op, None, err)
 
     def mark_broken(self, err: BaseException) -> None:

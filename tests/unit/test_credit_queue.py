@@ -203,3 +203,46 @@ def test_with_nothing_in_flight_a_smaller_waiter_goes_before_a_head_that_does_no
     assert got == ["small", "big"]
     core.receive_frame(memoryview(b"10:1"))
     assert big.outcome() == "big" and small.outcome() == "small"
+
+
+def test_wait_quiet_resumes_once_abandoned_requests_are_answered() -> None:
+    from smb.base import WaitQuiet
+    core = _core()
+    core.dialect.credits.available = 10
+    order: List[str] = []
+
+    def reader(core: SMB = core) -> Any:
+        _send(core, 1, 1)
+        _send(core, 2, 1)
+        yield 1
+        yield 2
+
+    def closer(core: SMB = core) -> Any:
+        yield WaitQuiet()
+        order.append("close sent")
+        _send(core, 3, 1)
+        return (yield 3)
+
+    slow = core.start(reader(), "reader")
+    core.abandon(slow)                      # a timeout: READs 1 and 2 still out
+    close = core.start(closer(), "close")
+    assert order == [] and not close.done   # the CLOSE waits for them
+    core.receive_frame(memoryview(b"1:1"))
+    assert order == []
+    core.receive_frame(memoryview(b"2:1"))
+    assert order == ["close sent"]
+    core.receive_frame(memoryview(b"3:1"))
+    assert close.done and close.outcome() == "response 3"
+    # With nothing abandoned it does not wait at all.
+    again = core.start(closer(), "close")
+    assert order == ["close sent", "close sent"] and not again.done
+    # A dead connection ends a waiting operation too.
+    core2 = _core()
+    core2.dialect.credits.available = 10
+    gone = core2.start(reader(core2), "reader")
+    core2.abandon(gone)
+    waiting = core2.start(closer(core2), "close")
+    core2.fail_all(NotConnectedError("gone"))
+    assert waiting.done
+    with pytest.raises(NotConnectedError):
+        waiting.outcome()
