@@ -631,39 +631,18 @@ class SMBConnection(SMB):
         the reader role reads the next frame and hands it to the core, which
         resumes the operation it answers (whoever's it is).
         """
-        me = threading.get_ident()
         with self._lock:
-            if self.sock is None:
-                gen.close()
-                raise NotConnectedError("not connected; call connect() first")
-            if self.broken is not None:
-                gen.close()
-                raise NotConnectedError("connection is broken (%s); reconnect" % (self.broken,))
             deadline = time.monotonic() + max(0.0, timeout)
+            op = self._start_checked(gen, name)
             self._timed_out = False
-            op = self.start(gen, name)
-            self._calls[me] = self._calls.get(me, 0) + 1
-        try:
-            self._drive(op, deadline)
-        finally:
-            with self._lock:
-                depth = self._calls.pop(me) - 1
-                if depth:
-                    self._calls[me] = depth
-        return op.outcome()
+        return self._wait_for(op, deadline)
 
     def _begin(self, gen: OpGen, name: str, timeout: float = 30) -> Operation:
         """Start an operation and send its first requests without waiting for
         it (read-ahead, write-behind): it goes on while any thread reads
         responses; :meth:`_finish` waits for it, :meth:`_drop` gives it up."""
         with self._lock:
-            if self.sock is None:
-                gen.close()
-                raise NotConnectedError("not connected; call connect() first")
-            if self.broken is not None:
-                gen.close()
-                raise NotConnectedError("connection is broken (%s); reconnect" % (self.broken,))
-            op = self.start(gen, name)
+            op = self._start_checked(gen, name)
         try:
             self._flush(time.monotonic() + max(0.0, timeout))
         except (NotConnectedError, ProtocolError, SMBTimeout):
@@ -673,15 +652,34 @@ class SMBConnection(SMB):
     def _finish(self, op: Operation, timeout: float) -> Any:
         """Wait (within ``timeout`` seconds) for an operation from :meth:`_begin`;
         its result, or its error raised."""
-        me = threading.get_ident()
         with self._lock:
-            if not op.done and (self.sock is None or self.broken is not None):
+            if op.done:
+                return op.outcome()
+            if self.sock is None or self.broken is not None:
                 self.abandon(op)
                 raise NotConnectedError("connection is broken (%s)" % (self.broken or "closed",))
+        return self._wait_for(op, time.monotonic() + max(0.0, timeout))
+
+    def _start_checked(self, gen: OpGen, name: str) -> Operation:
+        """Start ``gen`` in the core, or close it and raise when there is no
+        usable connection.  Called with the lock held."""
+        if self.sock is None:
+            gen.close()
+            raise NotConnectedError("not connected; call connect() first")
+        if self.broken is not None:
+            gen.close()
+            raise NotConnectedError("connection is broken (%s); reconnect" % (self.broken,))
+        return self.start(gen, name)
+
+    def _wait_for(self, op: Operation, deadline: float) -> Any:
+        """Send what is queued and read frames until ``op`` is done; its outcome.
+        Nested calls per thread are counted (a reader resuming operations may
+        start others)."""
+        me = threading.get_ident()
+        with self._lock:
             self._calls[me] = self._calls.get(me, 0) + 1
         try:
-            if not op.done:
-                self._drive(op, time.monotonic() + max(0.0, timeout))
+            self._drive(op, deadline)
         finally:
             with self._lock:
                 depth = self._calls.pop(me) - 1
