@@ -25,8 +25,15 @@ setup(
     install_requires=["pyasn1>=0.4", "pycryptodome>=3.10"],
     extras_require={
         "progress": ["tqdm"],
-        "test": ["pytest>=7", "hypothesis>=6", "tqdm", "mypy", "pandas"],
+        "fsspec": ["fsspec>=2023.1"],
+        "dask": ["fsspec>=2023.1", "dask[dataframe]", "distributed", "pyarrow"],
+        "test": ["pytest>=7", "hypothesis>=6", "tqdm", "mypy", "pandas", "fsspec>=2023.1", "dask[dataframe]",
+                 "distributed", "pyarrow"],
         "docs": ["sphinx>=5"],
+    },
+    entry_points={
+        "console_scripts": ["smbwire = smb.cli:main"],
+        "fsspec.specs": ["smbwire = smb.fsspec:SMBFileSystem"],
     },
     classifiers=[
         "Programming Language :: Python :: 3",

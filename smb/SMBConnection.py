@@ -28,6 +28,7 @@ from .base import (SERVER_MEMORY, SIGN_NEVER, SIGN_WHEN_REQUIRED, SIGN_WHEN_SUPP
 from . import dfs, krb5_kdc
 from .dfs import CacheEntry, ReferralCache, ReferralResponse, Target
 from .nt_status import NtStatus
+from ._common_ops import file_error
 from .utils import convertEpochToFILETIME
 from .exceptions import (KerberosError, NotConnectedError, NotReadyError, OperationFailure, ProtocolError,
                          SMBError, SMBTimeout)
@@ -1101,7 +1102,8 @@ class SMBConnection(SMB):
             raise ValueError("offset must not be negative")
         path = normalize_path(path)
         with _Progress(path, None, show_progress, tqdm_kwargs, progress) as prog:
-            gen = self._dialect_ops().retrieve(service_name, path, file_obj, offset, max_length, prog.update)
+            gen = self._dialect_ops().retrieve(service_name, path, file_obj, offset, max_length, prog.update,
+                                               prog.set_total)
             return self._run(gen, timeout, "retrieveFile")
 
     @_follows_dfs
@@ -1163,6 +1165,20 @@ class SMBConnection(SMB):
         (folders too, recursively, with ``delete_matching_folders``)."""
         self._run(self._dialect_ops().delete_files(service_name, normalize_path(path_file_pattern),
                                            delete_matching_folders), timeout, "deleteFiles")
+
+    @_follows_dfs
+    def deleteFile(self, service_name: str, path: str, timeout: float = 30) -> None:
+        """Delete the one file ``path``, its name taken literally (no wildcard
+        matching, no listing first: one round trip).  A missing file raises
+        :class:`~smb.exceptions.SMBFileNotFoundError`, a folder
+        :class:`~smb.exceptions.SMBIsADirectoryError`."""
+        path = normalize_path(path)
+        if not path:
+            raise ValueError("deleteFile: the root of share '%s' is not a file" % service_name)
+        try:
+            self._run(self._dialect_ops().delete_paths(service_name, [path]), timeout, "deleteFile")
+        except OperationFailure as err:
+            raise file_error(err) from None
 
     @_follows_dfs
     def resetFileAttributes(self, service_name: str, path_file_pattern: str,

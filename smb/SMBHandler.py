@@ -125,18 +125,20 @@ def _split_host_port(hostport: str) -> Tuple[str, Optional[int]]:
     return host, int(port_text)
 
 
-def parse_smb_url(url: str) -> SMBURL:
+def parse_smb_url(url: str, schemes: Tuple[str, ...] = ("smb",), need_share: bool = True) -> SMBURL:
     """Split an ``smb://`` URL into its parts (see the module docstring).
 
-    Raises :class:`urllib.error.URLError` for another scheme, a missing host
-    or share, a bad port, or percent-encoding that is not UTF-8.
+    Raises :class:`urllib.error.URLError` for another scheme (``schemes``
+    lists those accepted, lower case), a missing host or share (an empty
+    ``share`` is allowed when ``need_share`` is false), a bad port, or
+    percent-encoding that is not UTF-8.
     """
     try:
         parts = urllib.parse.urlsplit(url)
     except ValueError as err:
         raise urllib.error.URLError("malformed smb:// URL: %s" % err) from err
-    if parts.scheme.lower() != "smb":
-        raise urllib.error.URLError("not an smb:// URL (scheme %r)" % parts.scheme)
+    if parts.scheme.lower() not in schemes:
+        raise urllib.error.URLError("not an %s:// URL (scheme %r)" % (schemes[0], parts.scheme))
 
     # The last "@" ends the user info, so an unencoded "@" in a password still works.
     userinfo, has_userinfo, hostport = parts.netloc.rpartition("@")
@@ -163,7 +165,7 @@ def parse_smb_url(url: str) -> SMBURL:
 
     full_path = _unquote(parts.path, "path")
     share, _, path = full_path.lstrip("/").partition("/")
-    if not share:
+    if not share and need_share:
         raise urllib.error.URLError("no share name in the smb:// URL")
     return SMBURL(host=host, port=port, share=share, path=path, username=username, password=password,
                   domain=domain, netbios_name=netbios_name)

@@ -700,7 +700,7 @@ class Smb1Dialect(CommonOps):
         return snapshots_to_datetimes(arr.snapshots)
 
     def retrieve(self, share: str, path: str, file_obj: Any, offset: int, max_length: int,
-                 progress: Optional[Callable[[int], None]]):
+                 progress: Optional[Callable[[int], None]], set_total: Optional[Callable[[int], None]] = None):
         """READ_ANDX straight into ``file_obj`` (data written in order).
 
         The open and the first READ travel as one AndX chain (NT_CREATE_ANDX +
@@ -728,6 +728,8 @@ class Smb1Dialect(CommonOps):
         try:
             size = opened.end_of_file
             end = size if max_length < 0 else min(size, offset + max_length)
+            if set_total:
+                set_total(max(0, end - offset))
             if len(blocks) < 2 or blocks[1].command != C.SMB_COM_READ_ANDX:
                 # [MS-CIFS] 3.3.5.2: a server may stop processing a chain after
                 # any command.  The open succeeded, so read with separate requests.

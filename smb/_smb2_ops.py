@@ -960,7 +960,7 @@ class Smb2Dialect(CommonOps):
         return snapshots_to_datetimes(arr.snapshots)
 
     def retrieve(self, share: str, path: str, file_obj: Any, offset: int, max_length: int,
-                 progress: Optional[Callable[[int], None]]):
+                 progress: Optional[Callable[[int], None]], set_total: Optional[Callable[[int], None]] = None):
         """READs straight into ``file_obj`` (data written in order).
 
         A small file costs one round trip: CREATE + READ + CLOSE compounded.
@@ -968,6 +968,7 @@ class Smb2Dialect(CommonOps):
         and the rest is read with pipelined READs.
         """
         tree = yield from self.tree(share)
+        start = offset
         access = C.FILE_READ_DATA | C.FILE_READ_ATTRIBUTES | C.SYNCHRONIZE
         first = min(self.max_read, SMALL_IO) if max_length < 0 else min(self.max_read, SMALL_IO, max_length)
         if first > 0 and self.credits.can_send(2 + self._charge(first)):
@@ -976,6 +977,8 @@ class Smb2Dialect(CommonOps):
                                                  [(CMD.READ, read, first)], "retrieve", optional=(0,))
             created = CreateResponse.unpack_from(responses[0].buf, HEADER_SIZE)
             end = created.end_of_file if max_length < 0 else min(created.end_of_file, offset + max_length)
+            if set_total:
+                set_total(max(0, end - start))
             if responses[1].header.status == NtStatus.END_OF_FILE:
                 data: Any = b""
             else:
@@ -1000,6 +1003,8 @@ class Smb2Dialect(CommonOps):
         try:
             size = opened.end_of_file
             end = size if max_length < 0 else min(size, offset + max_length)
+            if set_total:
+                set_total(max(0, end - start))
             total = yield from self._read_range(tree, fid, offset, end, file_obj, progress)
         finally:
             yield from self.close_file(tree, fid)

@@ -30,7 +30,7 @@ from typing import Any, Deque, List, Optional, Tuple
 from . import smb_constants as C
 from .exceptions import NotConnectedError, OperationFailure, SMBTimeout
 
-__all__ = ["SMBRawFile", "SMBBufferedWriter", "SMBBufferedRandom", "open_file", "share_access_mask", "default_buffer_size"]
+__all__ = ["SMBRawFile", "SMBBufferedReader", "SMBBufferedWriter", "SMBBufferedRandom", "open_file", "share_access_mask", "default_buffer_size"]
 
 _READ_ACCESS = C.FILE_READ_DATA | C.FILE_READ_ATTRIBUTES | C.SYNCHRONIZE
 # FILE_READ_ATTRIBUTES: a file opened for writing only still answers a size query (seek to the end).
@@ -157,6 +157,14 @@ class SMBRawFile(io.RawIOBase):
     def handle(self) -> Any:
         """The dialect's :class:`~smb._common_ops.FileHandle` (file id, size at open)."""
         return self._handle
+
+    @property
+    def size(self) -> int:
+        """The size of the file as far as this open knows: what the server said at
+        open, grown by what was written or read since, set by ``truncate`` (what
+        fsspec's file objects call ``size``).  Another client's changes show after
+        ``seek(0, 2)``."""
+        return self._known_size
 
     # ------------------------------------------------------------------ read-ahead
     def _drop_ahead(self) -> None:
@@ -507,6 +515,14 @@ class _Flushing:
             raw.flush()
 
 
+class SMBBufferedReader(io.BufferedReader):
+    """``io.BufferedReader`` with the raw file's :attr:`~SMBRawFile.size`."""
+
+    @property
+    def size(self) -> int:
+        return int(getattr(self.raw, "size"))
+
+
 class SMBBufferedWriter(_Flushing, io.BufferedWriter):
     """``io.BufferedWriter`` whose ``flush()`` reaches the server."""
 
@@ -577,7 +593,7 @@ def open_file(conn: Any, service_name: str, path: str, mode: str = "rb", bufferi
         elif can_write:
             buffer = SMBBufferedWriter(raw, buffering)
         else:
-            buffer = io.BufferedReader(raw, buffering)
+            buffer = SMBBufferedReader(raw, buffering)
         if binary:
             return buffer
         wrapper = io.TextIOWrapper(buffer, encoding, errors, newline, line_buffering)

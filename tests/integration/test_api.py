@@ -238,9 +238,14 @@ def test_progress_callback_and_tqdm(conn, folder):
     assert seen[-1] == (len(data), len(data))
     seen.clear()
     out = io.BytesIO()
-    conn.retrieveFile("data", folder + "/p.bin", out, progress=lambda done, total: seen.append(done),
+    conn.retrieveFile("data", folder + "/p.bin", out, progress=lambda done, total: seen.append((done, total)),
                       show_progress=True, tqdm_kwargs={"disable": True})
-    assert seen[-1] == len(data)
+    # The total is the size the server gave at open: known from the first callback on.
+    assert seen[-1] == (len(data), len(data)) and all(total == len(data) for _, total in seen)
+    seen.clear()
+    conn.retrieveFileFromOffset("data", folder + "/p.bin", io.BytesIO(), 1000, 2 * 1024 * 1024,
+                                progress=lambda done, total: seen.append((done, total)))
+    assert seen[-1] == (2 * 1024 * 1024, 2 * 1024 * 1024)
 
 
 def test_smbclient_reads_ours_and_we_read_smbclients(conn, srv, folder, tmp_path, dialect):
