@@ -138,8 +138,27 @@ class Credentials:
     source: str = "none"
 
 
+def ask_password(text: str) -> str:
+    """Read the password on the terminal, without echo.  Without a terminal (a
+    pipe, a job, CI) there is nobody to ask and echo cannot be turned off: the
+    run fails with a one-line error that says where a password can come from."""
+    try:
+        with open("/dev/tty", "r"):
+            pass
+        have_tty = True
+    except OSError:
+        have_tty = sys.stdin is not None and sys.stdin.isatty()
+    if not have_tty:
+        raise CommandError("a password is needed and there is no terminal to ask for it: use -A FILE, "
+                           "$%s, -U user%%pass, or -N for none" % PASSWORD_ENV)
+    try:
+        return getpass.getpass(text)
+    except EOFError:
+        raise CommandError("no password typed") from None
+
+
 def resolve_credentials(args: argparse.Namespace, environ: Mapping[str, str],
-                        prompt: Callable[[str], str] = getpass.getpass,
+                        prompt: Callable[[str], str] = ask_password,
                         url_user: Optional[Tuple[str, str, Optional[str]]] = None) -> Credentials:
     """User, domain and password from, in this order: ``-U user%pass`` (or a URL's user
     info), ``-A`` file, ``$SMBWIRE_PASSWORD``, a prompt.  ``-N`` and ``-k`` never prompt."""
@@ -425,7 +444,7 @@ def _url_mode(args: argparse.Namespace, words: List[str], out: IO[str], err: IO[
 
 def main(argv: Optional[Sequence[str]] = None, stdin: Optional[IO[str]] = None, stdout: Optional[IO[str]] = None,
          stderr: Optional[IO[str]] = None, environ: Optional[Mapping[str, str]] = None,
-         prompt: Callable[[str], str] = getpass.getpass) -> int:
+         prompt: Callable[[str], str] = ask_password) -> int:
     """Run the client; returns the exit status (0 success, 1 failure, 2 usage error)."""
     stdin = stdin or sys.stdin
     out = stdout or sys.stdout

@@ -40,7 +40,7 @@ from .nt_status import NtStatus
 from .SMBConnection import SMBConnection
 from .SMBHandler import parse_smb_url
 
-__all__ = ["SMBFileSystem", "register_smb_protocol"]
+__all__ = ["SMBFileSystem", "register_smb_protocol", "close_pooled_connections"]
 
 log = logging.getLogger("SMB.fsspec")
 
@@ -53,6 +53,8 @@ _EXTRA_ERRORS: Dict[int, Tuple[type, int]] = {
 }
 
 _COPY_CHUNK = 4 * 1024 * 1024
+#: Calls that change nothing on the server: run again once when the connection broke under them.
+_RETRIED = frozenset(["listShares", "listPath", "getAttributes", "retrieveFile", "retrieveFileFromOffset"])
 
 
 def _os_error(err: OperationFailure, path: str) -> Exception:
@@ -181,6 +183,7 @@ class SMBFileSystem(AbstractFileSystem):  # type: ignore[misc]
                  use_kerberos: bool = False, my_name: str = "FSSPEC", remote_name: Optional[str] = None,
                  sign_options: Optional[int] = None, smb2_only: bool = False, auto_mkdir: bool = True,
                  **kwargs: Any) -> None:
+        """Options as listed for the class; ``kwargs`` go to fsspec (e.g. ``skip_instance_cache``)."""
         super().__init__(**kwargs)
         if not host:
             raise ValueError("SMBFileSystem needs a host (smbwire://host/share/path or host=...)")
@@ -292,10 +295,11 @@ class SMBFileSystem(AbstractFileSystem):  # type: ignore[misc]
         """The pooled (thread-safe) connection this filesystem uses, made on first use."""
         return _pooled(self._key(), self._make_connection)
 
-    def _call(self, path: str, method: str, *args: Any, retry: bool = True, **kwargs: Any) -> Any:
+    def _call(self, path: str, method: str, *args: Any, **kwargs: Any) -> Any:
         """``connection.method(*args, timeout=...)`` with the server's refusals as
-        OSErrors; a call that found the connection broken is run again once on a
-        new one when ``retry`` (it changed nothing on the server)."""
+        OSErrors.  A read (listing, query, download) that failed because the
+        connection broke is run again once on a new connection; a write is not
+        (it may have been done: the error is raised)."""
         kwargs.setdefault("timeout", self.timeout)
         for attempt in (1, 2):
             conn = self.connection
@@ -304,7 +308,7 @@ class SMBFileSystem(AbstractFileSystem):  # type: ignore[misc]
             except OperationFailure as err:
                 raise _os_error(err, path) from None
             except NotConnectedError:
-                if attempt == 2 or not retry or _usable(conn):
+                if attempt == 2 or method not in _RETRIED or _usable(conn):
                     raise
                 log.info("%s: the connection broke; retrying once on a new one", method)
         raise AssertionError("unreachable")

@@ -21,7 +21,7 @@ APT_PACKAGES=(samba smbclient samba-common-bin samba-vfs-modules libnss-wrapper)
 # installed with --no-install-recommends: the recommended libnss-winbind would edit
 # /etc/nsswitch.conf and krb5-config would write /etc/krb5.conf.
 ADDC_APT_PACKAGES=(samba-ad-dc samba-ad-provision krb5-user libnss-wrapper)
-PY_MODULES="pytest hypothesis tqdm pyasn1 Crypto sphinx mypy pandas"
+PY_MODULES="pytest hypothesis tqdm pyasn1 Crypto sphinx mypy pandas fsspec dask.dataframe distributed pyarrow"
 
 say() { printf 'bootstrap: %s\n' "$*" >&2; }
 
@@ -129,6 +129,13 @@ python_deps_present() {
 import importlib, sys
 for name in sys.argv[1].split():
     importlib.import_module(name)
+# The package itself must be installed (editable) for its entry points: the smbwire
+# command and fsspec's smbwire:// protocol.
+from importlib.metadata import entry_points
+eps = entry_points()
+specs = eps.select(group="fsspec.specs") if hasattr(eps, "select") else eps.get("fsspec.specs", [])
+if not any(ep.name == "smbwire" for ep in specs):
+    sys.exit(1)
 EOF
 }
 

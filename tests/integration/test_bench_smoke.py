@@ -57,3 +57,18 @@ def test_unknown_workload_is_refused():
     result = _run_bench("--only", "nonsense")
     assert result.returncode != 0
     assert "unknown workload" in result.stderr
+
+
+def test_dask_csv_bench_runs_small():
+    import pytest
+    for module in ("dask.dataframe", "distributed", "fsspec"):
+        pytest.importorskip(module)
+    result = subprocess.run([sys.executable, "-m", "bench.dask_csv", "--size-mib", "4", "--parts", "2",
+                             "--workers", "1,2", "--runs", "1"], cwd=REPO, capture_output=True, text=True,
+                            timeout=300, check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    for source in ("smbwire", "local"):
+        for workers in ("1", "2"):
+            assert re.search(r"^%s\s+%s\s+[0-9.]+\s+\d+\s+\d+%%\s+[0-9.]+$" % (source, workers), result.stdout,
+                             re.M), result.stdout
+    assert re.search(r"^smbclient get\s+-\s+[0-9.]+", result.stdout, re.M), result.stdout

@@ -458,8 +458,14 @@ def test_a_broken_connection_is_made_again(srv: Any, folder: str) -> None:
     fs.pipe_file(folder + "/x", b"x")
     first = fs.connection
     first.sock.shutdown(2)  # the server is gone, as far as this connection knows
-    assert fs.cat_file(folder + "/x") == b"x"
+    assert fs.cat_file(folder + "/x") == b"x"  # a read: run again on a new connection
     assert fs.connection is not first and first.broken is not None
+    second = fs.connection
+    second.sock.shutdown(2)
+    with pytest.raises(ConnectionError):  # a write is not retried behind the caller's back
+        fs.pipe_file(folder + "/y", b"y")
+    fs.pipe_file(folder + "/y", b"y")  # the next call makes a new connection
+    assert fs.connection is not second and open(on_disk(srv, folder + "/y"), "rb").read() == b"y"
 
 
 def _child_reads(fs: SMBFileSystem, path: str, queue: Any) -> None:

@@ -212,6 +212,19 @@ def test_the_user_password_is_scrubbed_from_the_command_line():
     assert "alice%XXXXXXXXX" in cmdline and "u:XXXXXXXXX@h/s" in cmdline
 
 
+def test_no_terminal_to_ask_for_a_password_is_one_error_line():
+    # A new session has no controlling terminal (/dev/tty cannot be opened), stdin is /dev/null:
+    # as in cron or CI.  No prompt that echoes, no traceback; nothing is sent anywhere.
+    env = {k: v for k, v in os.environ.items() if k != "SMBWIRE_PASSWORD"}
+    proc = subprocess.run([sys.executable, "-m", "smb", "//127.0.0.1/share", "-U", "alice", "-c", "ls"],
+                          capture_output=True, text=True, cwd=ROOT, timeout=60, stdin=subprocess.DEVNULL,
+                          start_new_session=True, env=dict(env, PYTHONPATH=ROOT))
+    assert proc.returncode == 1
+    assert proc.stderr == ("smbwire: //127.0.0.1/share: a password is needed and there is no terminal to ask for "
+                           "it: use -A FILE, $SMBWIRE_PASSWORD, -U user%pass, or -N for none\n")
+    assert proc.stdout == ""
+
+
 # ---------------------------------------------------------------- errors and output
 
 
