@@ -298,3 +298,14 @@ def test_progress_disabled_draws_nothing():
             callback(10, 10)
         job.file_done()
         assert job.done_files == 1
+
+
+def test_the_console_script_is_installed():
+    import shutil
+    import smb
+    path = shutil.which("smbwire")
+    if path is None:
+        pytest.skip("smbwire is not installed (pip install -e . makes the console script)")
+    proc = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    assert smb.__version__ in proc.stdout
