@@ -195,7 +195,10 @@ def _follows_dfs(method: Callable[..., Any]) -> Callable[..., Any]:
     STATUS_PATH_NOT_COVERED (the path crosses a DFS link), ask it for a
     referral and run the same method at the target: this connection (another
     share) or one to the target server, each target in turn until one is
-    reachable ([MS-DFSC] 3.1.5.4)."""
+    reachable ([MS-DFSC] 3.1.5.4).  STATUS_BAD_NETWORK_NAME (no such share)
+    asks for a root referral too: the share may be a domain-based namespace
+    the server (a DC) does not host ([MS-DFSC] 3.1.4.1); when the server has
+    no referral for it, the original error is raised."""
 
     @functools.wraps(method)
     def wrapper(self: "SMBConnection", service_name: str, path: str, *args: Any, **kwargs: Any) -> Any:
@@ -205,8 +208,9 @@ def _follows_dfs(method: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return method(self, service_name, path, *args, **kwargs)
         except OperationFailure as err:
-            if err.status != NtStatus.PATH_NOT_COVERED or not self.dfs:
+            if not self._dfs_redirects(err):
                 raise
+            cause = err
             # A store may have read its first chunk before the server said "not here":
             # the target must get the data from the start again.
             if file_obj is not None and _position(file_obj) != start:
@@ -214,7 +218,7 @@ def _follows_dfs(method: Callable[..., Any]) -> Callable[..., Any]:
                     raise OperationFailure("%s: the path is behind a DFS link and the file object cannot be "
                                            "rewound to retry at the target" % method.__name__, err.smb_messages,
                                            err.status) from err
-        return self._dfs_retry(method.__name__, service_name, path, args, kwargs)
+        return self._dfs_retry(method.__name__, service_name, path, args, kwargs, cause)
 
     return wrapper
 
@@ -815,8 +819,9 @@ class SMBConnection(SMB):
             batch = self._run(listing.fetch(search), timeout, "iterPath")
         except OperationFailure as err:
             self._close_listing(listing, timeout)
-            if err.status != NtStatus.PATH_NOT_COVERED or not self.dfs:
+            if not self._dfs_redirects(err):
                 raise
+            cause = err
         except BaseException:
             self._close_listing(listing, timeout)
             raise
@@ -824,7 +829,7 @@ class SMBConnection(SMB):
             return self, listing, batch
         return self._dfs_each_target(service_name, path, timeout,
                                      lambda conn, share, rest: conn._open_listing(share, rest, pattern, search,
-                                                                                  timeout))
+                                                                                  timeout), cause)
 
     def _close_listing(self, listing: Any, timeout: float) -> None:
         """Close the server's handle of ``listing`` if it still has one; never raises."""
@@ -1232,7 +1237,7 @@ class SMBConnection(SMB):
         try:
             return self._rename_here(service_name, old_path, new_path, timeout)
         except OperationFailure as err:
-            if err.status != NtStatus.PATH_NOT_COVERED or not self.dfs:
+            if not self._dfs_redirects(err):
                 raise
         conn, share, target_old = self._dfs_landing(service_name, old_path, timeout)
         conn_new, share_new, target_new = self._dfs_landing(service_name, new_path, timeout)
@@ -1254,24 +1259,61 @@ class SMBConnection(SMB):
         server = conn.remote_name or conn.server_ip
         return dfs.join_unc(server, share, rest)
 
+    def getDfsReferral(self, unc_path: str, timeout: float = 30) -> List[str]:
+        """Ask this server for the DFS referral of ``unc_path`` (``\\\\server\\share\\...``
+        or ``\\\\domain\\namespace\\...``; a root, link or sysvol referral): the UNC
+        paths it leads to, in the order to try them.  Not cached; raises
+        :class:`OperationFailure` when the server has no referral for it."""
+        request_path = dfs.dfs_request_path(unc_path)
+        response = self._referral(request_path, timeout)
+        return [target.path for target in dfs.resolve(response, request_path)]
+
+    def getDfsDomains(self, timeout: float = 30) -> List[str]:
+        """The domains a domain controller serves DFS for, in NetBIOS and DNS form
+        (a domain referral, [MS-DFSC] 3.3.5.2).  Other servers refuse the request
+        (:class:`OperationFailure`)."""
+        return [name for names in self._name_lists("", timeout) for name in names[:1]]
+
+    def getDfsDomainControllers(self, domain: str, timeout: float = 30) -> List[str]:
+        """The domain controllers of ``domain`` (NetBIOS or DNS name; the answer is
+        in the same form), asked of a domain controller (a DC referral,
+        [MS-DFSC] 3.3.5.3)."""
+        if not domain or any(sep in domain for sep in "\\/"):
+            raise ValueError("a domain name, not %r" % (domain,))
+        return [name for names in self._name_lists("\\" + domain, timeout) for name in names[1:]]
+
+    def _referral(self, request_path: str, timeout: float) -> ReferralResponse:
+        raw = self._run(self._dialect_ops().dfs_referral(dfs.ReferralRequest(4, request_path).pack()),
+                        timeout, "dfs referral")
+        return dfs.ReferralResponse.unpack(raw)
+
+    def _name_lists(self, request_path: str, timeout: float) -> List[List[str]]:
+        """[special name, expanded names...] of each name-list entry of a domain or DC
+        referral, without the leading backslashes the names are sent with."""
+        response = self._referral(request_path, timeout)
+        return [[name.lstrip("\\") for name in [ref.special_name] + list(ref.expanded_names)]
+                for ref in response.referrals if ref.is_name_list]
+
     def _unc(self, service_name: str, path: str) -> str:
         return dfs.join_unc(self.remote_name or self.server_ip, service_name, path)
 
-    def _referral_targets(self, service_name: str, path: str, timeout: float = 30) -> List[Any]:
-        """The targets the server's referral (or the cache) gives for ``path``."""
+    def _referral_targets(self, service_name: str, path: str, timeout: float = 30, root: bool = False) -> List[Any]:
+        """The targets the server's referral (or the cache) gives for ``path``.  With
+        ``root`` the server is asked for the root referral (``\\server\\share`` only:
+        a DC refuses longer domain-namespace and sysvol requests, [MS-DFSC] 3.3.5.4)
+        and the rest of ``path`` is appended to its targets."""
         unc = self._unc(service_name, path)
         now = time.monotonic()
         entry = self._dfs_cache.lookup(unc, now)
         if entry is not None:
             return list(entry.targets)
-        request_path = dfs.dfs_request_path(unc)
-        raw = self._run(self._dialect_ops().dfs_referral(dfs.ReferralRequest(4, request_path).pack()),
-                        timeout, "dfs referral")
-        response = dfs.ReferralResponse.unpack(raw)
-        targets = dfs.resolve(response, request_path)
+        request_path = dfs.dfs_request_path(self._unc(service_name, "") if root else unc)
+        response = self._referral(request_path, timeout)
+        # PathConsumed counts UTF-16 bytes of the name as sent ([MS-DFSC] 2.2.4); what was
+        # sent is a prefix of the whole path, so the rest is appended the same way.
+        targets = dfs.resolve(response, dfs.dfs_request_path(unc)) if root else dfs.resolve(response, request_path)
         if not targets:
             raise OperationFailure("DFS referral for %s has no targets" % unc, [], NtStatus.PATH_NOT_COVERED)
-        # PathConsumed counts UTF-16 bytes of the name as sent ([MS-DFSC] 2.2.4).
         consumed = request_path.encode("utf-16-le")[:response.path_consumed].decode("utf-16-le", "replace")
         self._dfs_cache.add("\\" + consumed.lstrip("\\"), response, now)
         return targets
@@ -1295,12 +1337,28 @@ class SMBConnection(SMB):
             self._dfs_peers[key] = peer
             return peer
 
+    def _dfs_redirects(self, err: OperationFailure) -> bool:
+        """Whether ``err`` sends the call to a referral: a path behind a link, or a
+        share the server does not have (maybe a domain-based namespace)."""
+        return self.dfs and err.status in (NtStatus.PATH_NOT_COVERED, NtStatus.BAD_NETWORK_NAME)
+
     def _dfs_each_target(self, service_name: str, path: str, timeout: float,
-                         call: Callable[["SMBConnection", str, str], Any]) -> Any:
+                         call: Callable[["SMBConnection", str, str], Any],
+                         cause: Optional[OperationFailure] = None) -> Any:
+        """Run ``call(connection, share, path)`` at each target of the referral for
+        ``path`` until one is reachable.  ``cause`` is the failure that sent us here:
+        a missing share with no referral raises it (the share just does not exist)."""
         if self._dfs_hops >= DFS_MAX_HOPS:
             raise OperationFailure("DFS: more than %d referrals for %s (a link that points back?)"
                                    % (DFS_MAX_HOPS, self._unc(service_name, path)), [], NtStatus.PATH_NOT_COVERED)
-        targets = self._referral_targets(service_name, path, timeout)
+        if cause is not None and cause.status == NtStatus.BAD_NETWORK_NAME:
+            try:
+                targets = self._referral_targets(service_name, path, timeout, root=True)
+            except OperationFailure as err:
+                self.log.debug("no root referral for missing share %r either (%s)", service_name, err)
+                raise cause from None
+        else:
+            targets = self._referral_targets(service_name, path, timeout)
         problems: List[str] = []
         for target in targets:
             try:
@@ -1319,10 +1377,11 @@ class SMBConnection(SMB):
                                 % (self._unc(service_name, path), "; ".join(problems)))
 
     def _dfs_retry(self, method: str, service_name: str, path: str, args: Tuple[Any, ...],
-                   kwargs: Dict[str, Any]) -> Any:
+                   kwargs: Dict[str, Any], cause: Optional[OperationFailure] = None) -> Any:
         timeout = float(kwargs.get("timeout", 30))
         return self._dfs_each_target(service_name, path, timeout,
-                                     lambda conn, share, rest: getattr(conn, method)(share, rest, *args, **kwargs))
+                                     lambda conn, share, rest: getattr(conn, method)(share, rest, *args, **kwargs),
+                                     cause)
 
     def _dfs_landing(self, service_name: str, path: str, timeout: float = 30) -> Tuple["SMBConnection", str, str]:
         """(connection, share, path) where ``path`` lands, following every referral."""
@@ -1331,12 +1390,13 @@ class SMBConnection(SMB):
                       "getAttributes")
             return self, service_name, path
         except OperationFailure as err:
-            if err.status != NtStatus.PATH_NOT_COVERED or not self.dfs:
+            if not self._dfs_redirects(err):
                 if err.status in (NtStatus.OBJECT_NAME_NOT_FOUND, NtStatus.NO_SUCH_FILE):
                     return self, service_name, path
                 raise
+            cause = err
         return self._dfs_each_target(service_name, path, timeout,
-                                     lambda conn, share, rest: conn._dfs_landing(share, rest, timeout))
+                                     lambda conn, share, rest: conn._dfs_landing(share, rest, timeout), cause)
 
 
 def _remaining_size(file_obj: Any) -> Optional[int]:

@@ -1,0 +1,149 @@
+"""Domain-based DFS: the referral requests a client sends to a domain controller (domain,
+DC and sysvol referrals, [MS-DFSC] 3.1.4.1 and 3.3.5) against the suite's Samba AD DC, and
+the redirect of a share the server does not host (STATUS_BAD_NETWORK_NAME, a domain-based
+namespace whose root is elsewhere) to the root targets a referral names, with a scripted
+server (Samba's AD DC hosts its only domain-based namespaces, SYSVOL and NETLOGON, itself,
+so it never turns a client away from them).
+"""
+from __future__ import annotations
+
+import os
+import struct
+import subprocess
+import sys
+import textwrap
+from typing import Any, List
+
+import pytest
+
+from smb.exceptions import OperationFailure
+from smb.nt_status import NtStatus
+from smb.SMBConnection import SMBConnection
+from tests.fakeserver import TREE_CONNECT, FakeSmbServer
+from tests.integration.test_dfs_hostile import _ioctl_response, _utf16z
+
+pytestmark = pytest.mark.integration
+
+IOCTL = 11
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+# ---------------------------------------------------------------- a namespace the server does not host
+
+
+def _root_referral(dfs_path: str, target: str) -> bytes:
+    """RESP_GET_DFS_REFERRAL: one V3 root-target entry for ``dfs_path`` -> ``target``."""
+    fixed = 34
+    path = _utf16z(dfs_path)
+    addr = _utf16z(target)
+    entry = struct.pack("<HHHHIHHH", 3, fixed, 1, 0, 300, fixed, fixed, fixed + len(path)) + b"\0" * 16
+    consumed = len(dfs_path.encode("utf-16-le"))
+    return struct.pack("<HHI", consumed, 1, 0x3) + entry + path + addr
+
+
+def _namespace_script(answer_referrals: bool, seen: List[str]) -> dict:
+    """Share FILES does not exist on this server (a domain-based namespace whose root
+    target is this server's share SHARE); the referral names that target, or fails (as
+    on a server that is not a DC)."""
+    def tree_connect(conn: Any, req: Any) -> List[Any]:
+        off, length = struct.unpack_from("<HH", req.body, 4)
+        unc = req.msg[off:off + length].decode("utf-16-le")
+        if unc.lower().endswith("\\files"):
+            return [conn.error(req, NtStatus.BAD_NETWORK_NAME)]
+        return conn.server.default(conn, req)
+
+    def ioctl(conn: Any, req: Any) -> List[Any]:
+        in_off, in_len = struct.unpack_from("<II", req.body, 24)
+        request = req.msg[in_off:in_off + in_len]
+        name = request[2:].decode("utf-16-le").rstrip("\0")
+        seen.append(name)
+        if not answer_referrals:
+            return [conn.error(req, 0xC0000225)]  # STATUS_NOT_FOUND: this server has no such referral
+        return [_ioctl_response(conn, req, _root_referral("\\corp.example\\files", "\\127.0.0.1\\share"))]
+
+    return {TREE_CONNECT: tree_connect, IOCTL: ioctl}
+
+
+def _connect(server: FakeSmbServer, **kwargs: Any) -> SMBConnection:
+    conn = SMBConnection("u", "p", "client", "corp.example", is_direct_tcp=True, **kwargs)
+    assert conn.connect(server.host, server.port, timeout=10) is True
+    return conn
+
+
+def test_a_share_the_server_lacks_is_followed_to_its_root_target() -> None:
+    seen: List[str] = []
+    with FakeSmbServer(files={"report.txt": b"from the root target"}, script=_namespace_script(True, seen)) as server:
+        conn = _connect(server)
+        try:
+            names = sorted(f.filename for f in conn.listPath("files", "/"))
+            assert names == [".", "..", "report.txt"]
+            # The root referral asked for the path under the namespace; the target is this server's
+            # other share, so no second connection is made.
+            assert seen == ["\\corp.example\\files"]
+            assert conn._dfs_peers == {}
+            import io
+            out = io.BytesIO()
+            conn.retrieveFile("files", "report.txt", out)
+            assert out.getvalue() == b"from the root target"
+            assert len(seen) == 1  # the cached referral served the later calls
+            assert conn.getDfsReferral("\\\\corp.example\\files\\x") == ["\\\\127.0.0.1\\share\\x"]
+        finally:
+            conn.close()
+    assert server.errors == []
+
+
+def test_a_share_without_a_referral_keeps_its_own_error() -> None:
+    seen: List[str] = []
+    with FakeSmbServer(files={}, script=_namespace_script(False, seen)) as server:
+        conn = _connect(server)
+        try:
+            with pytest.raises(OperationFailure) as info:
+                conn.listPath("files", "/")
+            assert info.value.status == NtStatus.BAD_NETWORK_NAME
+            assert seen == ["\\corp.example\\files"]
+            assert conn.echo(b"alive") == b"alive"
+        finally:
+            conn.close()
+        conn = _connect(server, dfs=False)
+        try:
+            with pytest.raises(OperationFailure) as info:
+                conn.listPath("files", "/")
+            assert info.value.status == NtStatus.BAD_NETWORK_NAME
+            assert seen == ["\\corp.example\\files"]  # dfs=False: no referral asked
+        finally:
+            conn.close()
+    assert server.errors == []
+
+
+# ---------------------------------------------------------------- the AD DC
+
+
+@pytest.fixture(params=["SMB2", "SMB3_11-encrypted"])
+def dc_conn(request: pytest.FixtureRequest, addc: Any) -> Any:
+    # The AD DC speaks SMB2 and later only (Samba's default for a DC): no NT1 here.
+    conn = SMBConnection("alice", addc.users["alice"], "client", addc.netbios_name, domain=addc.domain,
+                         is_direct_tcp=True, encrypt=request.param.endswith("encrypted"))
+    assert conn.connect(addc.host, addc.smb_port, timeout=30) is True
+    yield conn
+    conn.close()
+
+
+def test_domain_referral_lists_the_domain_in_both_forms(dc_conn: Any, addc: Any) -> None:
+    domains = [d.lower() for d in dc_conn.getDfsDomains()]
+    assert addc.domain.lower() in domains and addc.realm.lower() in domains
+
+
+def test_dc_referral_lists_the_dc_in_the_form_asked(dc_conn: Any, addc: Any) -> None:
+    assert [n.lower() for n in dc_conn.getDfsDomainControllers(addc.realm)] == [addc.hostname.lower()]
+    assert [n.lower() for n in dc_conn.getDfsDomainControllers(addc.domain)] == [addc.netbios_name.lower()]
+    with pytest.raises(OperationFailure):
+        dc_conn.getDfsDomainControllers("no-such-domain.example")
+
+
+def test_sysvol_referral_names_the_dc(dc_conn: Any, addc: Any) -> None:
+    targets = dc_conn.getDfsReferral("\\\\%s\\SYSVOL" % addc.realm)
+    assert [t.lower() for t in targets] == [("\\\\%s\\sysvol" % addc.hostname).lower()]
+    with pytest.raises(OperationFailure):  # a DC answers sysvol referrals of two components only
+        dc_conn.getDfsReferral("\\\\%s\\SYSVOL\\%s" % (addc.realm, addc.realm))
+    netlogon = dc_conn.getDfsReferral("\\\\%s\\NETLOGON" % addc.domain)
+    assert [t.lower() for t in netlogon] == [("\\\\%s\\netlogon" % addc.netbios_name).lower()]
