@@ -1283,8 +1283,7 @@ class SMBConnection(SMB):
         return [name for names in self._name_lists("\\" + domain, timeout) for name in names[1:]]
 
     def _referral(self, request_path: str, timeout: float) -> ReferralResponse:
-        raw = self._run(self._dialect_ops().dfs_referral(dfs.ReferralRequest(4, request_path).pack()),
-                        timeout, "dfs referral")
+        raw = self._run(self._dialect_ops().dfs_referral(request_path), timeout, "dfs referral")
         return dfs.ReferralResponse.unpack(raw)
 
     def _name_lists(self, request_path: str, timeout: float) -> List[List[str]]:

@@ -26,6 +26,7 @@ from . import smb_constants as C
 from . import smb_structs as S
 from ._common_ops import CommonOps, FileHandle, Listing, ReceivedMessage, header_field
 from ._pipeline import ReadPlan
+from .dfs import ReferralRequest
 from .base import SIGN_WHEN_SUPPORTED, SharedDevice, SharedFile, WaitAny, WaitQuiet, matches_search
 from .exceptions import MalformedResponse, NotReadyError, OperationFailure, ProtocolError, UnsupportedFeature
 from .nt_status import LOGON_FAILURES, NtStatus, status_name
@@ -552,12 +553,13 @@ class Smb1Dialect(CommonOps):
         return resp.trans
 
     # ================================================================ operations
-    def dfs_referral(self, request: bytes):
-        """TRANS2_GET_DFS_REFERRAL on IPC$ ([MS-CIFS] 2.2.6.16): ``request``
-        (REQ_GET_DFS_REFERRAL) is the parameter block; the data block is the
-        RESP_GET_DFS_REFERRAL (parsed by :mod:`smb.dfs`)."""
+    def dfs_referral(self, request_file_name: str):
+        """TRANS2_GET_DFS_REFERRAL on IPC$ ([MS-CIFS] 2.2.6.16) for
+        ``request_file_name``: a REQ_GET_DFS_REFERRAL is the parameter block; the
+        data block is the RESP_GET_DFS_REFERRAL (parsed by :mod:`smb.dfs`)."""
         tree = yield from self.tree("IPC$")
-        mid = self._trans2(tree, C.TRANS2_GET_DFS_REFERRAL, bytes(request), max_parameters=0)
+        request = ReferralRequest(4, request_file_name).pack()
+        mid = self._trans2(tree, C.TRANS2_GET_DFS_REFERRAL, request, max_parameters=0)
         resp = yield mid
         self.check(resp, "DFS referral")
         return bytes(self._trans_result(resp).data)

@@ -24,6 +24,7 @@ from ._credits import CreditWindow
 from ._pipeline import ReadPlan
 from .base import SIGN_NEVER, SIGN_WHEN_SUPPORTED, SharedDevice, SharedFile, WaitAny, WaitCredits, matches_search
 from .exceptions import MalformedResponse, NotReadyError, OperationFailure, ProtocolError, UnsupportedFeature
+from .dfs import ReferralRequest, ReferralRequestEx
 from .nt_status import LOGON_FAILURES, NtStatus, status_name
 from .smb2_structs import (CloseRequest, CloseResponse, CopyChunk, CopyChunkCopy, CopyChunkResponse,
                            CreateRequest, CreateResponse, EchoRequest, EncryptionCapabilities, FlushRequest,
@@ -45,6 +46,11 @@ FLAGS = K.Smb2Flags
 ANY_FILE_ID = b"\xff" * 16
 #: [MS-FSCC] 2.3: the DFS referral FSCTL.
 FSCTL_DFS_GET_REFERRALS = 0x00060194
+FSCTL_DFS_GET_REFERRALS_EX = 0x000601B0
+#: How a server says it does not know the extended referral request.
+_NO_EXTENDED_REFERRALS = frozenset([NtStatus.NOT_SUPPORTED, NtStatus.INVALID_DEVICE_REQUEST,
+                                    NtStatus.FS_DRIVER_REQUIRED,  # Samba 4.17
+                                    NtStatus.NOT_IMPLEMENTED, NtStatus.INVALID_PARAMETER])
 ALL_DIALECTS = (K.Dialect.SMB_2_0_2, K.Dialect.SMB_2_1, K.Dialect.SMB_3_0, K.Dialect.SMB_3_0_2,
                 K.Dialect.SMB_3_1_1)
 #: Cipher preference: GCM is much faster than CCM in pycryptodome.
@@ -174,6 +180,8 @@ class Smb2Dialect(CommonOps):
         self.core = core
         self.credits = CreditWindow()
         self.dialect = 0
+        #: The server answered FSCTL_DFS_GET_REFERRALS_EX as unknown: plain requests only.
+        self.dfs_ex_refused = False
         self.client_guid = core.rand(16)
         self.server_guid = b""
         self.server_capabilities = 0
@@ -796,13 +804,24 @@ class Smb2Dialect(CommonOps):
         return ordered
 
     # ================================================================ operations
-    def dfs_referral(self, request: bytes, max_output: int = 56 * 1024):
-        """FSCTL_DFS_GET_REFERRALS on IPC$ ([MS-DFSC] 3.1.4.1, [MS-SMB2] 3.2.4.20.3):
-        ``request`` is a packed REQ_GET_DFS_REFERRAL; returns the raw
-        RESP_GET_DFS_REFERRAL (parsed by :mod:`smb.dfs`)."""
+    def dfs_referral(self, request_file_name: str, max_output: int = 56 * 1024):
+        """A DFS referral for ``request_file_name`` on IPC$ ([MS-DFSC] 3.1.4.2,
+        [MS-SMB2] 3.2.4.20.3); returns the raw RESP_GET_DFS_REFERRAL (parsed by
+        :mod:`smb.dfs`).  Over SMB 3.x the extended form FSCTL_DFS_GET_REFERRALS_EX
+        goes first; a server that does not know it gets FSCTL_DFS_GET_REFERRALS,
+        from then on."""
         tree = yield from self.tree("IPC$")
-        req = IoctlRequest(ctl_code=FSCTL_DFS_GET_REFERRALS, file_id=ANY_FILE_ID, input=request,
-                           max_output_response=max_output)
+        if self.dialect >= K.Dialect.SMB_3_0 and not self.dfs_ex_refused:
+            req = IoctlRequest(ctl_code=FSCTL_DFS_GET_REFERRALS_EX, file_id=ANY_FILE_ID,
+                               input=ReferralRequestEx(4, request_file_name).pack(), max_output_response=max_output)
+            resp = yield from self.call(CMD.IOCTL, req.pack(), tree, max_output)
+            if resp.header.status not in _NO_EXTENDED_REFERRALS:
+                self.check(resp, "DFS referral")
+                return bytes(IoctlResponse.unpack_from(resp.buf, HEADER_SIZE).output)
+            log.debug("the server does not take FSCTL_DFS_GET_REFERRALS_EX (%s)", status_name(resp.header.status))
+            self.dfs_ex_refused = True
+        req = IoctlRequest(ctl_code=FSCTL_DFS_GET_REFERRALS, file_id=ANY_FILE_ID,
+                           input=ReferralRequest(4, request_file_name).pack(), max_output_response=max_output)
         resp = yield from self.call(CMD.IOCTL, req.pack(), tree, max_output)
         self.check(resp, "DFS referral")
         return bytes(IoctlResponse.unpack_from(resp.buf, HEADER_SIZE).output)

@@ -12,7 +12,7 @@ import struct
 import subprocess
 import sys
 import textwrap
-from typing import Any, List
+from typing import Any, List, Optional
 
 import pytest
 
@@ -41,7 +41,8 @@ def _root_referral(dfs_path: str, target: str) -> bytes:
     return struct.pack("<HHI", consumed, 1, 0x3) + entry + path + addr
 
 
-def _namespace_script(answer_referrals: bool, seen: List[str]) -> dict:
+def _namespace_script(answer_referrals: bool, seen: List[str], extended: bool = True,
+                      codes: Optional[List[int]] = None) -> dict:
     """Share FILES does not exist on this server (a domain-based namespace whose root
     target is this server's share SHARE); the referral names that target, or fails (as
     on a server that is not a DC)."""
@@ -53,9 +54,15 @@ def _namespace_script(answer_referrals: bool, seen: List[str]) -> dict:
         return conn.server.default(conn, req)
 
     def ioctl(conn: Any, req: Any) -> List[Any]:
+        ctl_code, = struct.unpack_from("<I", req.body, 4)
         in_off, in_len = struct.unpack_from("<II", req.body, 24)
         request = req.msg[in_off:in_off + in_len]
-        name = request[2:].decode("utf-16-le").rstrip("\0")
+        # REQ_GET_DFS_REFERRAL: level, name; the _EX form: level, flags, data length, name length, name.
+        name = (request[2:] if ctl_code == 0x00060194 else request[10:]).decode("utf-16-le").rstrip("\0")
+        if codes is not None:
+            codes.append(ctl_code)
+        if ctl_code == 0x000601B0 and not extended:
+            return [conn.error(req, NtStatus.NOT_SUPPORTED)]
         seen.append(name)
         if not answer_referrals:
             return [conn.error(req, 0xC0000225)]  # STATUS_NOT_FOUND: this server has no such referral
@@ -92,6 +99,21 @@ def test_a_share_the_server_lacks_is_followed_to_its_root_target() -> None:
     assert server.errors == []
 
 
+def test_smb2_1_sends_the_plain_referral_request_only() -> None:
+    seen: List[str] = []
+    codes: List[int] = []
+    script = _namespace_script(True, seen, extended=False, codes=codes)
+    with FakeSmbServer(files={"a.txt": b"a"}, script=script) as server:  # it speaks SMB 2.1
+        conn = _connect(server)
+        try:
+            assert conn.getDfsReferral("\\\\corp.example\\files") == ["\\\\127.0.0.1\\share"]
+            assert conn.getDfsReferral("\\\\corp.example\\files\\y") == ["\\\\127.0.0.1\\share\\y"]
+        finally:
+            conn.close()
+    assert codes == [0x00060194, 0x00060194]  # FSCTL_DFS_GET_REFERRALS_EX is SMB 3.x only
+    assert server.errors == []
+
+
 def test_a_share_without_a_referral_keeps_its_own_error() -> None:
     seen: List[str] = []
     with FakeSmbServer(files={}, script=_namespace_script(False, seen)) as server:
@@ -118,7 +140,7 @@ def test_a_share_without_a_referral_keeps_its_own_error() -> None:
 # ---------------------------------------------------------------- the AD DC
 
 
-@pytest.fixture(params=["SMB2", "SMB3_11-encrypted"])
+@pytest.fixture(params=["SMB3_11", "SMB3_11-encrypted"])
 def dc_conn(request: pytest.FixtureRequest, addc: Any) -> Any:
     # The AD DC speaks SMB2 and later only (Samba's default for a DC): no NT1 here.
     conn = SMBConnection("alice", addc.users["alice"], "client", addc.netbios_name, domain=addc.domain,
@@ -131,6 +153,10 @@ def dc_conn(request: pytest.FixtureRequest, addc: Any) -> Any:
 def test_domain_referral_lists_the_domain_in_both_forms(dc_conn: Any, addc: Any) -> None:
     domains = [d.lower() for d in dc_conn.getDfsDomains()]
     assert addc.domain.lower() in domains and addc.realm.lower() in domains
+    # Over SMB 3.x the extended request went first; Samba 4.17 refuses it
+    # (STATUS_FS_DRIVER_REQUIRED) and the plain one answered.
+    ops = dc_conn._dialect_ops()
+    assert ops.dialect >= 0x0300 and ops.dfs_ex_refused is True
 
 
 def test_dc_referral_lists_the_dc_in_the_form_asked(dc_conn: Any, addc: Any) -> None:
