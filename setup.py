@@ -26,9 +26,10 @@ setup(
     extras_require={
         "progress": ["tqdm"],
         "fsspec": ["fsspec>=2023.1"],
+        "twisted": ["twisted>=22.1"],
         "dask": ["fsspec>=2023.1", "dask[dataframe]", "distributed", "pyarrow"],
         "test": ["pytest>=7", "hypothesis>=6", "tqdm", "mypy", "pandas", "fsspec>=2023.1", "dask[dataframe]",
-                 "distributed", "pyarrow"],
+                 "distributed", "pyarrow", "twisted>=22.1"],
         "docs": ["sphinx>=5"],
     },
     entry_points={

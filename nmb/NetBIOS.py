@@ -12,26 +12,19 @@ import select
 import socket
 import time
 from types import TracebackType
-from typing import List, Optional, Tuple, Type, Union
+from typing import Any, List, Optional, Type
 
 from smb import _reexport
-from smb.exceptions import NotConnectedError, ProtocolError
+from smb.exceptions import NotConnectedError
 
-from .base import NBNS, host_names
-from .nmb_constants import MAX_UDP_DATAGRAM, NAME_SERVICE_PORT, TYPE_SERVER
-from .nmb_structs import NameQueryResponse, NodeName, NodeStatus, NodeStatusResponse
+from .base import NBNS, Query, host_names
+from .nmb_constants import MAX_UDP_DATAGRAM, NAME_SERVICE_PORT
+from .nmb_structs import NodeName, NodeStatus
 
 __all__ = ["NetBIOS", "NodeStatus", "NodeName"]
 
 logger = logging.getLogger("NMB.NetBIOS")
 
-_BROADCAST_TARGETS = ("<broadcast>", "255.255.255.255")
-# RFC 1002 6: a query is retransmitted a few times before giving up; a lost
-# datagram should not cost the whole timeout.
-_RETRY_INTERVAL = 2.0
-_MAX_SENDS = 3
-
-_Reply = Union[NameQueryResponse, NodeStatusResponse]
 
 
 class NetBIOS:
@@ -47,6 +40,7 @@ class NetBIOS:
     def __init__(self, broadcast: bool = True, listen_port: int = 0) -> None:
         self.broadcast = broadcast
         self._nbns = NBNS()
+        self._nbns.log = logger
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         try:
             if broadcast:
@@ -83,32 +77,9 @@ class NetBIOS:
         Returns every address of the first positive answer, or None when the
         deadline passes or a name server denies the name.
         """
-        if not ip:
-            if not self.broadcast:
-                raise ValueError("queryName needs an ip when broadcast=False")
-            ip = "<broadcast>"
-        is_broadcast = self._is_broadcast_target(ip)
-        trn_id, packet = self._nbns.build_name_query(name, TYPE_SERVER, broadcast=is_broadcast)
-        logger.debug("name query for %r to %s:%d (trn_id 0x%04x, broadcast=%s)",
-                     name, ip, port, trn_id, is_broadcast)
-        try:
-            deadline = time.monotonic() + timeout
-            txn = self._start(trn_id, packet, ip, port)
-            while True:
-                reply = self._wait(txn, deadline)
-                if reply is None:
-                    return None
-                if not isinstance(reply, NameQueryResponse):
-                    continue
-                if reply.is_positive:
-                    return reply.ips
-                if not is_broadcast and reply.rcode:
-                    # A name server's NEGATIVE NAME QUERY RESPONSE is final (RFC 1002 4.2.14);
-                    # on a broadcast other nodes may still answer.
-                    logger.debug("negative name query response (rcode %d) for %r", reply.rcode, name)
-                    return None
-        finally:
-            self._nbns.forget(trn_id)
+        query = self._nbns.name_query(name, ip, port, self.broadcast)
+        result = self._run(query, timeout)
+        return result if isinstance(result, list) else None
 
     def queryIPForName(self, ip: str, port: int = NAME_SERVICE_PORT,
                        timeout: float = 30) -> Optional[List[str]]:
@@ -127,32 +98,10 @@ class NetBIOS:
         """The full node status of the host at ``ip``: every registered name
         with its suffix and flags, the workgroup and the MAC address; None on
         timeout or when the host answers with an error."""
-        trn_id, packet = self._nbns.build_node_status_query()
-        logger.debug("node status query to %s:%d (trn_id 0x%04x)", ip, port, trn_id)
-        try:
-            deadline = time.monotonic() + timeout
-            txn = self._start(trn_id, packet, ip, port)
-            while True:
-                reply = self._wait(txn, deadline)
-                if reply is None:
-                    return None
-                if not isinstance(reply, NodeStatusResponse):
-                    continue
-                if reply.rcode:
-                    logger.debug("node status error response (rcode %d) from %s", reply.rcode, ip)
-                    return None
-                return reply.node_status()
-        finally:
-            self._nbns.forget(trn_id)
+        result = self._run(self._nbns.node_status_query(ip, port), timeout)
+        return result if isinstance(result, NodeStatus) else None
 
     # -- internals ----------------------------------------------------------------------------
-
-    def _is_broadcast_target(self, ip: str) -> bool:
-        """True for the limited broadcast and, when broadcasting is enabled,
-        for a directed broadcast address (last octet 255)."""
-        if ip in _BROADCAST_TARGETS:
-            return True
-        return self.broadcast and ip.rsplit(".", 1)[-1] == "255"
 
     def _socket(self) -> socket.socket:
         if self.sock is None:
@@ -171,59 +120,32 @@ class NetBIOS:
         except OSError as err:
             raise NotConnectedError(f"cannot send to {ip}:{port}: {err}") from err
 
-    def _start(self, trn_id: int, packet: bytes, ip: str, port: int) -> "_Transaction":
-        self._send(packet, ip, port)
-        return _Transaction(trn_id, packet, (ip, port), time.monotonic() + _RETRY_INTERVAL)
-
-    def _wait(self, txn: "_Transaction", deadline: float) -> Optional[_Reply]:
-        """The next reply to ``txn`` before ``deadline`` (None when it passes).
-
-        Unrelated and malformed datagrams are dropped; the query is resent
-        when nothing matching arrived for a while (at most ``_MAX_SENDS``)."""
-        sock = self._socket()
-        while True:
-            now = time.monotonic()
-            remaining = deadline - now
-            if remaining <= 0:
-                return None
-            if txn.sends < _MAX_SENDS and now >= txn.next_send:
-                self._send(txn.packet, *txn.address)
-                txn.sends += 1
-                txn.next_send = now + _RETRY_INTERVAL
-            wait = remaining
-            if txn.sends < _MAX_SENDS:
-                wait = min(wait, max(0.0, txn.next_send - now))
-            readable, _, _ = select.select([sock], [], [], wait)
-            if not readable:
-                continue
-            try:
-                data, source = sock.recvfrom(MAX_UDP_DATAGRAM)
-            except OSError as err:
-                # e.g. an ICMP port unreachable reported on the socket
-                logger.debug("ignoring receive error while waiting for 0x%04x: %s", txn.trn_id, err)
-                continue
-            try:
-                reply = self._nbns.receive(data)
-            except ProtocolError as err:
-                logger.debug("ignoring malformed datagram from %s: %s", source, err)
-                continue
-            if reply is None or reply.trn_id != txn.trn_id:
-                logger.debug("ignoring unrelated datagram from %s (%d bytes)", source, len(data))
-                continue
-            return reply
-
-
-class _Transaction:
-    """One outstanding query: what to resend, where, and when."""
-
-    __slots__ = ("trn_id", "packet", "address", "sends", "next_send")
-
-    def __init__(self, trn_id: int, packet: bytes, address: Tuple[str, int], next_send: float) -> None:
-        self.trn_id = trn_id
-        self.packet = packet
-        self.address = address
-        self.sends = 1
-        self.next_send = next_send
+    def _run(self, query: Query, timeout: float) -> Any:
+        """Send ``query`` (and resend it) and read datagrams until it is settled or
+        ``timeout`` seconds pass (None then); the decisions are the core's."""
+        try:
+            deadline = time.monotonic() + timeout
+            sock = self._socket()
+            while not query.done:
+                now = time.monotonic()
+                if now >= deadline:
+                    return None
+                packet = query.packet_to_send(now)
+                if packet is not None:
+                    self._send(packet, *query.address)
+                readable, _, _ = select.select([sock], [], [], max(0.0, query.wake_at(deadline) - now))
+                if not readable:
+                    continue
+                try:
+                    data, source = sock.recvfrom(MAX_UDP_DATAGRAM)
+                except OSError as err:
+                    # e.g. an ICMP port unreachable reported on the socket
+                    logger.debug("ignoring receive error while waiting for 0x%04x: %s", query.trn_id, err)
+                    continue
+                self._nbns.feed(data, source)
+            return query.result
+        finally:
+            self._nbns.finish(query)
 
 
 # -- pysmb's star-imported names (see smb._reexport) ----------------------------------------------

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import struct
-from typing import Callable, Dict, List, Optional, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 from smb import _reexport
 from smb._framing import Framer
@@ -54,6 +54,9 @@ from .nmb_structs import (
 
 __all__ = [
     "NBNS",
+    "Query",
+    "RETRY_INTERVAL",
+    "MAX_SENDS",
     "NMBSession",
     "NameQueryResponse",
     "NodeStatusResponse",
@@ -84,6 +87,11 @@ Reply = Union[NameQueryResponse, NodeStatusResponse]
 
 _KIND_NAME_QUERY = RRType.NB
 _KIND_NODE_STATUS = RRType.NBSTAT
+_BROADCAST_TARGETS = ("<broadcast>", "255.255.255.255")
+#: RFC 1002 6: a query is retransmitted a few times before giving up; a lost
+#: datagram should not cost the whole timeout.
+RETRY_INTERVAL = 2.0
+MAX_SENDS = 3
 
 
 def _random_trn_id() -> int:
@@ -102,6 +110,83 @@ def host_names(names: List[NodeName]) -> List[str]:
     return result
 
 
+class Query:
+    """One outstanding name service query, driven by any driver (IO-free).
+
+    The driver sends :attr:`packet` to :attr:`address` whenever
+    :meth:`packet_to_send` returns it (the first send and up to
+    ``MAX_SENDS - 1`` retransmissions, ``RETRY_INTERVAL`` apart), waits at most
+    until :meth:`wake_at`, and hands every datagram to :meth:`NBNS.feed`.  Once
+    :attr:`done`, :attr:`result` holds the answer: a list of addresses (name
+    query), a :class:`NodeStatus` (node status), or None for a final negative
+    answer.  A query that is not done by its deadline has timed out; the
+    driver calls :meth:`NBNS.finish` in every case.
+    """
+
+    __slots__ = ("trn_id", "kind", "packet", "address", "broadcast", "name", "sends", "next_send", "done",
+                 "result", "log")
+
+    def __init__(self, trn_id: int, kind: int, packet: bytes, address: Tuple[str, int], broadcast: bool,
+                 name: str = "", log: Optional[logging.Logger] = None) -> None:
+        self.log = log or logging.getLogger("NMB.NBNS")
+        self.trn_id = trn_id
+        self.kind = kind
+        self.packet = packet
+        self.address = address
+        self.broadcast = broadcast
+        self.name = name
+        self.sends = 0
+        self.next_send = 0.0
+        self.done = False
+        self.result: Union[None, List[str], NodeStatus] = None
+
+    def packet_to_send(self, now: float) -> Optional[bytes]:
+        """The datagram to (re)send at ``now``, or None when none is due."""
+        if self.done or self.sends >= MAX_SENDS or (self.sends and now < self.next_send):
+            return None
+        self.sends += 1
+        self.next_send = now + RETRY_INTERVAL
+        return self.packet
+
+    def wake_at(self, deadline: float) -> float:
+        """When the driver must look again: the next retransmission or the deadline."""
+        if self.done:
+            return 0.0
+        return min(deadline, self.next_send) if self.sends < MAX_SENDS else deadline
+
+    def accept(self, reply: Reply) -> bool:
+        """Take a reply to this query's transaction id; True when it settles the query."""
+        if self.done:
+            return True
+        if self.kind == _KIND_NAME_QUERY:
+            if not isinstance(reply, NameQueryResponse):
+                return False
+            if reply.is_positive:
+                self.done, self.result = True, reply.ips
+            elif not self.broadcast and reply.rcode:
+                # A name server's NEGATIVE NAME QUERY RESPONSE is final (RFC 1002 4.2.14);
+                # on a broadcast other nodes may still answer.
+                self.log.debug("negative name query response (rcode %d) for %r", reply.rcode, self.name)
+                self.done = True
+            return self.done
+        if not isinstance(reply, NodeStatusResponse):
+            return False
+        if reply.rcode:
+            self.log.debug("node status error response (rcode %d) from %s", reply.rcode, self.address[0])
+            self.done = True
+        else:
+            self.done, self.result = True, reply.node_status()
+        return True
+
+
+def is_broadcast_target(ip: str, broadcast_enabled: bool) -> bool:
+    """True for the limited broadcast and, when broadcasting is enabled, for a
+    directed broadcast address (last octet 255)."""
+    if ip in _BROADCAST_TARGETS:
+        return True
+    return broadcast_enabled and ip.rsplit(".", 1)[-1] == "255"
+
+
 class NBNS:
     """Name service client state: outstanding transactions and reply matching.
 
@@ -112,6 +197,8 @@ class NBNS:
     :class:`ProtocolError` when a datagram claiming to answer us is malformed.
     """
 
+    #: Where the core's decisions are logged; a driver sets its own (pysmb's names:
+    #: ``NMB.NetBIOS``, ``NMB.NBNSProtocol``).
     log = logging.getLogger("NMB.NBNS")
     #: pysmb's names for the 12-byte name service header layout ([RFC 1002] 4.2.1.1).
     HEADER_STRUCT_FORMAT = ">HHHHHH"
@@ -177,6 +264,57 @@ class NBNS:
         if kind == _KIND_NAME_QUERY:
             return NameQueryResponse.unpack_from(data)
         return NodeStatusResponse.unpack_from(data)
+
+    # queries for the drivers ----------------------------------------------------------------
+
+    def _queries(self) -> Dict[int, Query]:
+        try:
+            return self._active
+        except AttributeError:
+            self._active: Dict[int, Query] = {}
+            return self._active
+
+    def name_query(self, name: str, ip: str, port: int, broadcast_enabled: bool) -> Query:
+        """A :class:`Query` for the addresses of ``name`` (suffix 0x20): to ``ip``, or
+        broadcast when ``ip`` is empty (``broadcast_enabled`` required)."""
+        if not ip:
+            if not broadcast_enabled:
+                raise ValueError("queryName needs an ip when broadcast=False")
+            ip = "<broadcast>"
+        broadcast = is_broadcast_target(ip, broadcast_enabled)
+        trn_id, packet = self.build_name_query(name, TYPE_SERVER, broadcast=broadcast)
+        self.log.debug("name query for %r to %s:%d (trn_id 0x%04x, broadcast=%s)", name, ip, port, trn_id,
+                       broadcast)
+        query = Query(trn_id, _KIND_NAME_QUERY, packet, (ip, port), broadcast, name, self.log)
+        self._queries()[trn_id] = query
+        return query
+
+    def node_status_query(self, ip: str, port: int) -> Query:
+        """A :class:`Query` for the node status of the host at ``ip``."""
+        trn_id, packet = self.build_node_status_query()
+        self.log.debug("node status query to %s:%d (trn_id 0x%04x)", ip, port, trn_id)
+        query = Query(trn_id, _KIND_NODE_STATUS, packet, (ip, port), False, log=self.log)
+        self._queries()[trn_id] = query
+        return query
+
+    def feed(self, data: bytes, source: Any) -> Optional[Query]:
+        """One datagram from ``source``: the query it settled, if any.  Unrelated and
+        malformed datagrams are dropped (logged at DEBUG), never raised."""
+        try:
+            reply = self.receive(data)
+        except ProtocolError as err:
+            self.log.debug("ignoring malformed datagram from %s: %s", source, err)
+            return None
+        query = self._queries().get(reply.trn_id) if reply is not None else None
+        if reply is None or query is None:
+            self.log.debug("ignoring unrelated datagram from %s (%d bytes)", source, len(data))
+            return None
+        return query if query.accept(reply) else None
+
+    def finish(self, query: Query) -> None:
+        """The driver is done with ``query`` (answered, timed out or cancelled)."""
+        self._queries().pop(query.trn_id, None)
+        self.forget(query.trn_id)
 
     # pysmb-compatible spelling of the same operations ----------------------------------------
 

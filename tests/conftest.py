@@ -136,3 +136,20 @@ def addc() -> Any:
         _skip_or_fail("the test AD DC did not start: %s" % err)
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def twisted_reactor() -> Any:
+    """Twisted's global reactor, running in a thread of its own for the whole session (a
+    reactor cannot be restarted); tests call into it with ``blockingCallFromThread``."""
+    pytest.importorskip("twisted")
+    import threading
+
+    from twisted.internet import reactor
+
+    thread = threading.Thread(target=reactor.run, kwargs={"installSignalHandlers": False},
+                              name="twisted-reactor", daemon=True)
+    thread.start()
+    yield reactor
+    reactor.callFromThread(reactor.stop)
+    thread.join(10)

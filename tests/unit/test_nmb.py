@@ -563,8 +563,8 @@ def test_node_status_and_ip_for_name(responder) -> None:
 
 
 def test_resend_after_lost_datagram(responder, monkeypatch) -> None:
-    import nmb.NetBIOS as netbios_module
-    monkeypatch.setattr(netbios_module, "_RETRY_INTERVAL", 0.2)
+    import nmb.base as nmb_base
+    monkeypatch.setattr(nmb_base, "RETRY_INTERVAL", 0.2)  # the core's retransmission policy
 
     def script(request: bytes, addr: Tuple[str, int], sock: socket.socket) -> None:
         if len(fake.requests) >= 2:  # drop the first copy
