@@ -251,6 +251,9 @@ class SMBConnection(SMB):
     :param save_ccache: write the tickets got to this MIT ccache file (mode 0600)
     :param dfs: follow DFS referrals (default); with False a path behind a DFS link fails
         with STATUS_PATH_NOT_COVERED (see :doc:`/dfs`)
+    :param allow_guest_fallback: accept a guest or anonymous session when the server
+        gives one instead of logging on the named account (default False: ``connect()``
+        returns False, as for a wrong password; :attr:`isGuest` tells which session one got)
 
     The opening SMB1 NEGOTIATE offers SMB2 too, as pysmb's does.  A server
     that ignores SMB1 frames (or hangs up on them) gets a short part of the
@@ -270,9 +273,9 @@ class SMBConnection(SMB):
                  kerberos_ccache: Optional[str] = None, keytab: Optional[str] = None,
                  service_principal: Optional[str] = None, krb5_conf: Optional[str] = None,
                  kerberos_etypes: Optional[Tuple[int, ...]] = None, save_ccache: Optional[str] = None,
-                 dfs: bool = True) -> None:
+                 dfs: bool = True, allow_guest_fallback: bool = False) -> None:
         super().__init__(username, password, my_name, remote_name, domain, use_ntlm_v2, sign_options,
-                         is_direct_tcp, encrypt, smb2_only=smb2_only)
+                         is_direct_tcp, encrypt, smb2_only=smb2_only, allow_guest_fallback=allow_guest_fallback)
         if use_kerberos and auth not in (None, krb5_kdc.AUTH_KERBEROS):
             raise ValueError("use_kerberos=True contradicts auth=%r" % auth)
         #: Kerberos settings and the tickets this connection got (see docs/kerberos.rst).
@@ -1328,7 +1331,8 @@ class SMBConnection(SMB):
             if peer is not None and peer.sock is not None and peer.broken is None:
                 return peer
             peer = SMBConnection(self.username, self._password, self.my_name, server, self.domain, self.use_ntlm_v2,
-                                 self.sign_options, self.is_direct_tcp, self.encrypt, self.smb2_only, dfs=self.dfs)
+                                 self.sign_options, self.is_direct_tcp, self.encrypt, self.smb2_only, dfs=self.dfs,
+                                 allow_guest_fallback=self.allow_guest_fallback)
             peer.kerberos_settings = self.kerberos_settings
             peer._dfs_cache = self._dfs_cache
             if not peer.connect(server, self._port, timeout=30):

@@ -467,7 +467,8 @@ class Smb1Dialect(CommonOps):
         self.check(resp, "SESSION_SETUP_ANDX")
         setup = resp.parse(S.SessionSetupAndXResponse)
         self.session.uid = resp.header.uid
-        self.session.is_guest = setup.is_guest
+        # A null session (no user name) counts as guest, as over SMB2 (SESSION_FLAG_IS_NULL).
+        self.session.is_guest = setup.is_guest or not self.core.username
         if key_from is not None:
             mac_key = key_from(setup)
         placeholder = bytes(resp.buf[S.SIGNATURE_OFFSET:S.SIGNATURE_OFFSET + 8]) == _SIGNING_PLACEHOLDER

@@ -256,8 +256,11 @@ class SMB(NMBSession):
                  remote_name: str, domain: str = "", use_ntlm_v2: bool = True,
                  sign_options: int = SIGN_WHEN_REQUIRED, is_direct_tcp: bool = False,
                  encrypt: bool = False, rand: Callable[[int], bytes] = os.urandom,
-                 smb2_only: bool = False) -> None:
+                 smb2_only: bool = False, allow_guest_fallback: bool = False) -> None:
         NMBSession.__init__(self, my_name or "", remote_name or "", is_direct_tcp=is_direct_tcp)
+        #: Accept a guest or anonymous session when an account was asked for (see
+        #: :meth:`session_setup_op`); off by default.
+        self.allow_guest_fallback = allow_guest_fallback
         self.username = username or ""
         self._password = password
         self.domain = domain or ""
@@ -295,6 +298,8 @@ class SMB(NMBSession):
         #: Header of the last message received (pysmb's ``smb_message``).
         self.last_header: Any = None
         self.has_authenticated = False
+        #: The last logon was refused because the server offered only a guest session.
+        self.guest_refused = False
 
     # -- credentials ---------------------------------------------------
     @property
@@ -814,7 +819,26 @@ class SMB(NMBSession):
         if self.dialect is None:
             raise NotReadyError("NEGOTIATE first")
         ok = yield from self.dialect.session_setup()
+        if ok and self.isGuest and self.asked_for_account and not self.allow_guest_fallback:
+            # The server logged us on as guest (or anonymously) instead of as the account we
+            # named (Samba's "map to guest = bad user", Windows' guest fallback): not what was
+            # asked for, and a guest session has no signing key.  Refused like a bad password.
+            self.log.warning("the server gave a guest session instead of logging %r on: refused (pass "
+                             "allow_guest_fallback=True to accept one)", self.username)
+            self.guest_refused = True
+            return False
         return ok
+
+    @property
+    def isGuest(self) -> bool:
+        """True when the session is a guest or anonymous one (SMB2 SESSION_FLAG_IS_GUEST
+        or IS_NULL, SMB1 Action bit 0, or an empty user name)."""
+        return bool(self.dialect is not None and getattr(self.dialect.session, "is_guest", False))
+
+    @property
+    def asked_for_account(self) -> bool:
+        """An account was named: a user name other than '' and ``guest``."""
+        return bool(self.username) and self.username.lower() != "guest"
 
     def connect_op(self, smb1_first: bool = True) -> OpGen:
         """NEGOTIATE (see :meth:`negotiate_op`), then SESSION_SETUP.  Returns

@@ -170,6 +170,8 @@ class SMBFileSystem(AbstractFileSystem):  # type: ignore[misc]
         ``*SMBSERVER`` when ``host`` is an address)
     :param sign_options: as for :class:`~smb.SMBConnection.SMBConnection`
     :param smb2_only: do not offer SMB1
+    :param allow_guest_fallback: accept a guest session instead of the named account
+        (default False: such a logon is refused, see docs/faults.rst)
     :param auto_mkdir: create missing parent folders when a file is written
         (``pipe_file``, ``put_file``, ``cp_file``, ``open`` for writing), as object
         stores behave; default True
@@ -182,7 +184,7 @@ class SMBFileSystem(AbstractFileSystem):  # type: ignore[misc]
                  domain: str = "", encrypt: bool = False, is_direct_tcp: bool = True, timeout: float = 30,
                  use_kerberos: bool = False, my_name: str = "FSSPEC", remote_name: Optional[str] = None,
                  sign_options: Optional[int] = None, smb2_only: bool = False, auto_mkdir: bool = True,
-                 **kwargs: Any) -> None:
+                 allow_guest_fallback: bool = False, **kwargs: Any) -> None:
         """Options as listed for the class; ``kwargs`` go to fsspec (e.g. ``skip_instance_cache``)."""
         super().__init__(**kwargs)
         if not host:
@@ -201,6 +203,7 @@ class SMBFileSystem(AbstractFileSystem):  # type: ignore[misc]
         self.sign_options = sign_options
         self.smb2_only = smb2_only
         self.auto_mkdir = auto_mkdir
+        self.allow_guest_fallback = allow_guest_fallback
 
     # ------------------------------------------------------------ paths and URLs
 
@@ -269,7 +272,7 @@ class SMBFileSystem(AbstractFileSystem):  # type: ignore[misc]
     def _key(self) -> Tuple[Any, ...]:
         return (self.host.lower(), self.port, self.username, self.domain.lower(), self.password, self.encrypt,
                 self.is_direct_tcp, self.use_kerberos, self.my_name, self.remote_name, self.sign_options,
-                self.smb2_only)
+                self.smb2_only, self.allow_guest_fallback)
 
     def _make_connection(self) -> SMBConnection:
         kwargs: Dict[str, Any] = {}
@@ -277,7 +280,8 @@ class SMBFileSystem(AbstractFileSystem):  # type: ignore[misc]
             kwargs["sign_options"] = self.sign_options
         conn = SMBConnection(self.username, self.password, self.my_name, self.remote_name, domain=self.domain,
                              is_direct_tcp=self.is_direct_tcp, encrypt=self.encrypt, smb2_only=self.smb2_only,
-                             use_kerberos=self.use_kerberos, **kwargs)
+                             use_kerberos=self.use_kerberos, allow_guest_fallback=self.allow_guest_fallback,
+                             **kwargs)
         try:
             ok = conn.connect(self.host.strip("[]"), self.port, timeout=self.timeout)
         except BaseException:
