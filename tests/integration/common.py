@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from typing import Any, Callable, Tuple
+from typing import Any, Callable, Dict, Sequence, Tuple
 
 from smb.SMBConnection import SMBConnection
 
@@ -29,3 +29,20 @@ def fresh_folder(conn: SMBConnection, srv: Any, prefix: str) -> Tuple[str, str]:
     name = prefix + uuid.uuid4().hex[:10]
     conn.createDirectory("data", name)
     return name, os.path.join(srv.share_path("data"), name)
+
+
+def write_tree(top: str, files: Dict[str, bytes], empty_dirs: Sequence[str] = ()) -> None:
+    """Files (``"a/b.txt": data``) and empty folders written straight under ``top`` on the
+    server's disk, every folder and file readable and writable by the server's user (not root)."""
+    os.makedirs(top, exist_ok=True)
+    for rel in empty_dirs:
+        os.makedirs(os.path.join(top, *rel.split("/")), exist_ok=True)
+    for rel, data in files.items():
+        path = os.path.join(top, *rel.split("/"))
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as fh:
+            fh.write(data)
+    for dirpath, dirnames, filenames in os.walk(top):
+        os.chmod(dirpath, 0o777)
+        for name in filenames:
+            os.chmod(os.path.join(dirpath, name), 0o666)

@@ -28,7 +28,7 @@ from fsspec.tests.abstract.put import AbstractPutTests  # noqa: E402
 
 import smb.fsspec as smbfs  # noqa: E402
 from smb.fsspec import SMBFileSystem  # noqa: E402
-from tests.integration.common import server_for  # noqa: E402
+from tests.integration.common import server_for, write_tree  # noqa: E402
 
 pytestmark = pytest.mark.integration
 
@@ -42,19 +42,9 @@ def make_fs(srv: Any, **extra: Any) -> SMBFileSystem:
 
 
 def write_on_disk(srv: Any, folder: str, files: dict) -> str:
-    """Files written straight into the share directory (readable and deletable by the
-    server's user); the folder's path on disk."""
+    """Files written straight into the share directory; the folder's path on disk."""
     disk = on_disk(srv, folder)
-    for rel, data in files.items():
-        path = os.path.join(disk, *rel.split("/"))
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "wb") as f:
-            f.write(data)
-    for dirpath, dirnames, filenames in os.walk(disk):
-        for name in dirnames:
-            os.chmod(os.path.join(dirpath, name), 0o777)
-        for name in filenames:
-            os.chmod(os.path.join(dirpath, name), 0o666)
+    write_tree(disk, files)
     return disk
 
 

@@ -8,16 +8,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
-import struct
 import threading
 import time
-from typing import Any, Callable, Iterator, List, Tuple
+from typing import Any, Callable, List, Tuple
 
 import pytest
 
 from nmb import aio
 from nmb.nmb_structs import NameQueryResponse
 from smb.exceptions import NotConnectedError
+from tests.unit.test_nmb import FakeResponder as Responder
+from tests.unit.test_nmb import _trn_id, responder  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.integration
 
@@ -27,54 +28,6 @@ def nmb_server(samba: Any) -> Any:
     if not samba.nmbd_running:
         pytest.skip("the samba fixture could not run nmbd on this host (see SAMBA-NOTES: needs 127.0.0.2)")
     return samba
-
-
-class Responder:
-    """A UDP responder on 127.0.0.1 running ``script(request, addr, sock)`` per datagram."""
-
-    def __init__(self, script: Callable[[bytes, Tuple[str, int], socket.socket], None]) -> None:
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
-        self.requests: List[bytes] = []
-        self.script = script
-        self.stopping = False
-        self.thread = threading.Thread(target=self._loop, daemon=True)
-        self.thread.start()
-
-    def _loop(self) -> None:
-        while not self.stopping:
-            try:
-                data, addr = self.sock.recvfrom(2048)
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            self.requests.append(data)
-            self.script(data, addr, self.sock)
-
-    def stop(self) -> None:
-        self.stopping = True
-        self.thread.join(5)
-        self.sock.close()
-
-
-@pytest.fixture
-def responder() -> Iterator[Callable[..., Responder]]:
-    made: List[Responder] = []
-
-    def make(script: Callable[[bytes, Tuple[str, int], socket.socket], None]) -> Responder:
-        made.append(Responder(script))
-        return made[-1]
-
-    yield make
-    for r in made:
-        r.stop()
-
-
-def _trn_id(request: bytes) -> int:
-    return struct.unpack(">H", request[:2])[0]
 
 
 def _run(coro: Any) -> Any:

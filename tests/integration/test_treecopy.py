@@ -22,7 +22,7 @@ from smb import treecopy
 from smb.exceptions import OperationFailure
 from smb.nt_status import NtStatus
 from smb.SMBConnection import SMBConnection
-from tests.integration.common import logged_on, server_for
+from tests.integration.common import logged_on, server_for, write_tree
 from smb.treecopy import TreeResult, download_tree, upload_tree
 from tests.fakeserver import (QUERY_DIRECTORY, READ, STATUS_NO_MORE_FILES, Conn, FakeSmbServer, Request,
                               chain_entries, directory_entry, query_directory_body)
@@ -71,28 +71,12 @@ def remote(srv):
         disk = os.path.join(srv.share_path("data"), name)
         created.append(disk)
         if create:
-            _write_tree(disk, files or {}, empty_dirs)
+            write_tree(disk, files or {}, empty_dirs)
         return name, disk
 
     yield make
     for disk in created:
         shutil.rmtree(disk, ignore_errors=True)
-
-
-def _write_tree(top: str, files: Dict[str, bytes], empty_dirs: Sequence[str] = ()) -> None:
-    os.makedirs(top, exist_ok=True)
-    for rel in empty_dirs:
-        os.makedirs(os.path.join(top, *rel.split("/")), exist_ok=True)
-    for rel, data in files.items():
-        path = os.path.join(top, *rel.split("/"))
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "wb") as fh:
-            fh.write(data)
-    # The server's user (not root) must be able to read everything.
-    for dirpath, dirnames, filenames in os.walk(top):
-        os.chmod(dirpath, 0o777)
-        for name in filenames:
-            os.chmod(os.path.join(dirpath, name), 0o666)
 
 
 def _snapshot(top: str) -> Tuple[Set[str], Dict[str, str]]:
