@@ -27,9 +27,10 @@ setup(
         "progress": ["tqdm"],
         "fsspec": ["fsspec>=2023.1"],
         "twisted": ["twisted>=22.1"],
+        "fast": ["cryptography>=3.1"],
         "dask": ["fsspec>=2023.1", "dask[dataframe]", "distributed", "pyarrow"],
         "test": ["pytest>=7", "hypothesis>=6", "tqdm", "mypy", "pandas", "fsspec>=2023.1", "dask[dataframe]",
-                 "distributed", "pyarrow", "twisted>=22.1"],
+                 "distributed", "pyarrow", "twisted>=22.1", "cryptography>=3.1"],
         "docs": ["sphinx>=5"],
     },
     entry_points={

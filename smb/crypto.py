@@ -1,7 +1,9 @@
 """All the cryptography of the library, as pure functions.
 
 Everything here is a thin, typed layer over pycryptodome and the standard
-library (``hmac``/``hashlib``).  Inputs may be ``bytes``, ``bytearray`` or
+library (``hmac``/``hashlib``); the AES of signing and encryption on the
+transfer path runs through OpenSSL instead when the optional ``cryptography``
+package is installed (``pip install smbwire[fast]``, see :func:`use_backend`).  Inputs may be ``bytes``, ``bytearray`` or
 ``memoryview``; outputs are always ``bytes``.
 
 Two primitives are written by hand on purpose:
@@ -16,8 +18,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import struct
-from typing import List, Sequence, Tuple, Union
+from typing import Any, List, Sequence, Tuple, Union
 
 from Crypto.Cipher import AES, ARC4, DES
 from Crypto.Hash import CMAC
@@ -46,6 +49,12 @@ __all__ = [
     "aes_cts_decrypt",
     "smb3_kdf",
     "preauth_hash_update",
+    "aes_cmac_parts",
+    "aes_gmac_parts",
+    "aead_encrypt_parts",
+    "aead_decrypt_into",
+    "use_backend",
+    "fast_backend_available",
 ]
 
 BytesLike = Union[bytes, bytearray, memoryview]
@@ -269,7 +278,7 @@ def hmac_sha256_parts(key: BytesLike, parts: "Sequence[BytesLike]") -> bytes:
     return mac.digest()
 
 
-def aes_cmac_parts(key: BytesLike, parts: "Sequence[BytesLike]") -> bytes:
+def _pc_aes_cmac_parts(key: BytesLike, parts: "Sequence[BytesLike]") -> bytes:
     """AES-CMAC over the concatenation of ``parts``."""
     mac = CMAC.new(_bytes(key), ciphermod=AES)
     for part in parts:
@@ -277,7 +286,7 @@ def aes_cmac_parts(key: BytesLike, parts: "Sequence[BytesLike]") -> bytes:
     return mac.digest()
 
 
-def aes_gmac_parts(key: BytesLike, nonce12: BytesLike, parts: "Sequence[BytesLike]") -> bytes:
+def _pc_aes_gmac_parts(key: BytesLike, nonce12: BytesLike, parts: "Sequence[BytesLike]") -> bytes:
     """AES-GMAC over the concatenation of ``parts`` (all of it authenticated data)."""
     _check_aes_key(key)
     cipher = AES.new(_bytes(key), AES.MODE_GCM, nonce=_bytes(nonce12), mac_len=_TAG_SIZE)
@@ -298,7 +307,7 @@ def _aead(ccm: bool, key: BytesLike, nonce: BytesLike, aad: BytesLike, length: i
     return cipher
 
 
-def aead_encrypt_parts(ccm: bool, key: BytesLike, nonce: BytesLike, aad: BytesLike,
+def _pc_aead_encrypt_parts(ccm: bool, key: BytesLike, nonce: BytesLike, aad: BytesLike,
                        parts: "Sequence[BytesLike]") -> "Tuple[List[bytes], bytes]":
     """AES-CCM (``ccm=True``, 11-byte nonce) or AES-GCM (12-byte nonce) over the
     concatenation of ``parts``; returns ``(ciphertext pieces, tag)``."""
@@ -307,7 +316,7 @@ def aead_encrypt_parts(ccm: bool, key: BytesLike, nonce: BytesLike, aad: BytesLi
     return out, cipher.digest()  # type: ignore[attr-defined]
 
 
-def aead_decrypt_into(ccm: bool, key: BytesLike, nonce: BytesLike, aad: BytesLike,
+def _pc_aead_decrypt_into(ccm: bool, key: BytesLike, nonce: BytesLike, aad: BytesLike,
                       ciphertext: BytesLike, tag: BytesLike, output: memoryview) -> None:
     """Decrypt ``ciphertext`` into ``output`` (same length) and verify ``tag``.
 
@@ -320,6 +329,132 @@ def aead_decrypt_into(ccm: bool, key: BytesLike, nonce: BytesLike, aad: BytesLik
         cipher.verify(_bytes(tag))  # type: ignore[attr-defined]
     except ValueError as err:
         raise ProtocolError("SMB3 decryption failed: bad signature") from err
+
+
+# --------------------------------------------------------------------------
+# The same four hot-path functions over OpenSSL, through the optional
+# ``cryptography`` package (extra ``fast``): AES-GCM runs several times faster
+# there than in pycryptodome.  Identical results; which one runs is
+# :data:`backend`, chosen at import (``cryptography`` when it imports) and
+# switchable with :func:`use_backend` or ``SMBWIRE_CRYPTO=pycryptodome``.
+# --------------------------------------------------------------------------
+
+def _os_aes_cmac_parts(key: BytesLike, parts: "Sequence[BytesLike]") -> bytes:
+    mac = _ossl.CMAC(_ossl.AES(_bytes(key)))
+    for part in parts:
+        mac.update(part)
+    return bytes(mac.finalize())
+
+
+def _os_aes_gmac_parts(key: BytesLike, nonce12: BytesLike, parts: "Sequence[BytesLike]") -> bytes:
+    _check_aes_key(key)
+    enc = _ossl.Cipher(_ossl.AES(_bytes(key)), _ossl.GCM(_bytes(nonce12))).encryptor()
+    for part in parts:
+        enc.authenticate_additional_data(part)
+    enc.finalize()
+    return bytes(enc.tag)
+
+
+def _os_aead_encrypt_parts(ccm: bool, key: BytesLike, nonce: BytesLike, aad: BytesLike,
+                           parts: "Sequence[BytesLike]") -> "Tuple[List[bytes], bytes]":
+    _check_aes_key(key)
+    if ccm:
+        # OpenSSL's CCM is one-shot: the pieces are joined (one copy), the tag split off.
+        sealed = _ossl.AESCCM(_bytes(key), tag_length=_TAG_SIZE).encrypt(_bytes(nonce), b"".join(parts),
+                                                                          _bytes(aad))
+        return [sealed[:-_TAG_SIZE]], sealed[-_TAG_SIZE:]
+    enc = _ossl.Cipher(_ossl.AES(_bytes(key)), _ossl.GCM(_bytes(nonce))).encryptor()
+    enc.authenticate_additional_data(aad)
+    out = [enc.update(part) for part in parts]
+    tail = enc.finalize()
+    if tail:
+        out.append(tail)
+    return out, bytes(enc.tag)
+
+
+def _os_aead_decrypt_into(ccm: bool, key: BytesLike, nonce: BytesLike, aad: BytesLike,
+                          ciphertext: BytesLike, tag: BytesLike, output: memoryview) -> None:
+    _check_aes_key(key)
+    try:
+        if ccm:
+            output[:] = _ossl.AESCCM(_bytes(key), tag_length=_TAG_SIZE).decrypt(
+                _bytes(nonce), b"".join((ciphertext, tag)), _bytes(aad))
+            return
+        dec = _ossl.Cipher(_ossl.AES(_bytes(key)), _ossl.GCM(_bytes(nonce), _bytes(tag))).decryptor()
+        dec.authenticate_additional_data(aad)
+        plain = dec.update(ciphertext)
+        dec.finalize()
+    except _ossl.InvalidTag as err:
+        raise ProtocolError("SMB3 decryption failed: bad signature") from err
+    output[:] = plain
+
+
+class _OpenSSL:
+    """The pieces of ``cryptography`` used above, imported once."""
+
+    def __init__(self) -> None:
+        from cryptography.exceptions import InvalidTag
+        from cryptography.hazmat.primitives.ciphers import Cipher
+        from cryptography.hazmat.primitives.ciphers.aead import AESCCM
+        from cryptography.hazmat.primitives.ciphers.algorithms import AES as _AES
+        from cryptography.hazmat.primitives.ciphers.modes import GCM
+        from cryptography.hazmat.primitives.cmac import CMAC as _CMAC
+        self.InvalidTag = InvalidTag
+        self.Cipher = Cipher
+        self.AESCCM = AESCCM
+        self.AES = _AES
+        self.GCM = GCM
+        self.CMAC = _CMAC
+
+
+_ossl: Any = None
+_BACKENDS = {
+    "pycryptodome": (_pc_aes_cmac_parts, _pc_aes_gmac_parts, _pc_aead_encrypt_parts, _pc_aead_decrypt_into),
+    "cryptography": (_os_aes_cmac_parts, _os_aes_gmac_parts, _os_aead_encrypt_parts, _os_aead_decrypt_into),
+}
+#: Which library runs the hot-path AES (``"cryptography"`` or ``"pycryptodome"``).
+backend = "pycryptodome"
+aes_cmac_parts = _pc_aes_cmac_parts
+aes_gmac_parts = _pc_aes_gmac_parts
+aead_encrypt_parts = _pc_aead_encrypt_parts
+aead_decrypt_into = _pc_aead_decrypt_into
+
+
+def fast_backend_available() -> bool:
+    """True when the ``cryptography`` package (OpenSSL) can be used."""
+    global _ossl
+    if _ossl is None:
+        try:
+            _ossl = _OpenSSL()
+        except ImportError:
+            return False
+    return True
+
+
+def use_backend(name: str) -> None:
+    """Run AES-CMAC, AES-GMAC and AES-CCM/GCM of signing and encryption with
+    ``"cryptography"`` (OpenSSL; ``ImportError`` when it is not installed) or
+    ``"pycryptodome"``.  Affects every connection from then on."""
+    global backend, aes_cmac_parts, aes_gmac_parts, aead_encrypt_parts, aead_decrypt_into
+    if name not in _BACKENDS:
+        raise ValueError("unknown crypto backend %r (cryptography or pycryptodome)" % (name,))
+    if name == "cryptography" and not fast_backend_available():
+        raise ImportError("the cryptography package is not installed (pip install smbwire[fast])")
+    aes_cmac_parts, aes_gmac_parts, aead_encrypt_parts, aead_decrypt_into = _BACKENDS[name]
+    backend = name
+
+
+def _choose_backend() -> None:
+    wanted = os.environ.get("SMBWIRE_CRYPTO", "").strip().lower()
+    if wanted == "pycryptodome":
+        return
+    if fast_backend_available():
+        use_backend("cryptography")
+    elif wanted == "cryptography":
+        raise ImportError("SMBWIRE_CRYPTO=cryptography, but the cryptography package is not installed")
+
+
+_choose_backend()
 
 
 # --------------------------------------------------------------------------

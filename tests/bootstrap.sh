@@ -21,7 +21,7 @@ APT_PACKAGES=(samba smbclient samba-common-bin samba-vfs-modules libnss-wrapper)
 # installed with --no-install-recommends: the recommended libnss-winbind would edit
 # /etc/nsswitch.conf and krb5-config would write /etc/krb5.conf.
 ADDC_APT_PACKAGES=(samba-ad-dc samba-ad-provision krb5-user libnss-wrapper)
-PY_MODULES="pytest hypothesis tqdm pyasn1 Crypto sphinx mypy pandas fsspec dask.dataframe distributed pyarrow twisted"
+PY_MODULES="pytest hypothesis tqdm pyasn1 Crypto sphinx mypy pandas fsspec dask.dataframe distributed pyarrow twisted cryptography"
 
 say() { printf 'bootstrap: %s\n' "$*" >&2; }
 

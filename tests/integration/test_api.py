@@ -148,8 +148,10 @@ def test_password_may_be_a_callable(srv):
 
 
 def test_guest_on_public_share(srv):
-    c = _new(srv, "no-such-user", "")
-    assert c.connect(srv.host, _port(srv)) is True
+    # An unknown account mapped to guest is refused unless asked for (tests/integration/test_guest.py).
+    assert _new(srv, "no-such-user", "").connect(srv.host, _port(srv)) is False
+    c = _new(srv, "no-such-user", "", allow_guest_fallback=True)
+    assert c.connect(srv.host, _port(srv)) is True and c.isGuest
     name = "guest-%s.txt" % uuid.uuid4().hex[:8]
     data = b"guest data\n" * 100
     assert c.storeFile("public", name, io.BytesIO(data)) == len(data)
@@ -423,7 +425,7 @@ def test_delete_files_at_share_root(conn):
 
 # ---------------------------------------------------------------- security
 
-def test_signing_mandatory_server(samba_factory, dialect):
+def test_signing_mandatory_server(samba_factory, dialect, crypto_backend):
     srv = _server(samba_factory, dialect, signing="mandatory")
     with _connect(srv) as c:
         assert c.dialect.session.signing_required
@@ -448,9 +450,21 @@ SMB3_CIPHERS = {"SMB3_00": ["AES-128-CCM"], "SMB3_02": ["AES-128-CCM"],
                 "SMB3_11": ["AES-128-GCM", "AES-128-CCM", "AES-256-GCM", "AES-256-CCM"]}
 
 
+@pytest.fixture(params=["cryptography", "pycryptodome"])
+def crypto_backend(request):
+    """Signing and encryption through OpenSSL (the ``fast`` extra) and through pycryptodome."""
+    from smb import crypto
+    if request.param == "cryptography" and not crypto.fast_backend_available():
+        pytest.skip("the cryptography package is not installed")
+    before = crypto.backend
+    crypto.use_backend(request.param)
+    yield request.param
+    crypto.use_backend(before)
+
+
 @pytest.mark.parametrize("dialect_cipher", [(d, c) for d, cs in SMB3_CIPHERS.items() for c in cs],
                          ids=lambda dc: "%s-%s" % dc)
-def test_encryption_required_server(samba_factory, dialect_cipher):
+def test_encryption_required_server(samba_factory, dialect_cipher, crypto_backend):
     dialect, cipher = dialect_cipher
     extra = {"server smb3 encryption algorithms": cipher}
     srv = _server(samba_factory, dialect, encrypt="required", extra_global=extra)
@@ -531,7 +545,7 @@ def test_smb1_anonymous_and_guest(nt1, monkeypatch, extended):
     assert anon.connect(nt1.host, _port(nt1), timeout=30) is True
     assert "public" in {s.name for s in anon.listShares()}
     anon.close()
-    guest = _new(nt1, "no-such-user", "")
+    guest = _new(nt1, "no-such-user", "", allow_guest_fallback=True)
     assert guest.connect(nt1.host, _port(nt1), timeout=30) is True
     assert guest.dialect.session.is_guest
     assert guest.listPath("public", "/")

@@ -1,10 +1,29 @@
-"""The scatter/gather crypto used on the transfer hot path equals the one-shot functions."""
+"""The scatter/gather crypto used on the transfer hot path equals the one-shot functions, on
+both backends (pycryptodome, and OpenSSL through ``cryptography`` when it is installed), and
+the two backends give the same bytes."""
 from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from typing import Iterator
 
 import pytest
 
 from smb import crypto
 from smb.exceptions import ProtocolError
+
+BACKENDS = ["pycryptodome", "cryptography"]
+
+
+@pytest.fixture(autouse=True, params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> Iterator[str]:
+    if request.param == "cryptography" and not crypto.fast_backend_available():
+        pytest.skip("the cryptography package is not installed")
+    before = crypto.backend
+    crypto.use_backend(request.param)
+    yield request.param
+    crypto.use_backend(before)
 
 KEY16 = bytes(range(16))
 KEY32 = bytes(range(32))
@@ -45,3 +64,31 @@ def test_aead_decrypt_into_rejects_tampering(ccm: bool) -> None:
     with pytest.raises(ProtocolError):
         crypto.aead_decrypt_into(ccm, KEY16, nonce, bad_aad, b"".join(pieces), tag,
                                  memoryview(bytearray(len(ct))))
+
+
+@pytest.mark.parametrize("ccm", [True, False], ids=["ccm", "gcm"])
+def test_the_backends_agree(ccm: bool, backend: str) -> None:
+    if not crypto.fast_backend_available():
+        pytest.skip("the cryptography package is not installed")
+    key, nonce = os.urandom(32), os.urandom(11 if ccm else 12)
+    parts = [os.urandom(n) for n in (1, 15, 16, 17, 70000)]
+    results = {}
+    for name in BACKENDS:
+        crypto.use_backend(name)
+        pieces, tag = crypto.aead_encrypt_parts(ccm, key, nonce, AAD, parts)
+        results[name] = (b"".join(pieces), tag, crypto.aes_cmac_parts(key[:16], parts),
+                         crypto.aes_gmac_parts(key, nonce[:12].ljust(12, b"\0"), parts))
+    crypto.use_backend(backend)
+    assert results["pycryptodome"] == results["cryptography"]
+
+
+def test_backend_switch_and_environment() -> None:
+    with pytest.raises(ValueError):
+        crypto.use_backend("rot13")
+    code = "from smb import crypto; print(crypto.backend)"
+    env = dict(os.environ, SMBWIRE_CRYPTO="pycryptodome")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "pycryptodome"
+    env.pop("SMBWIRE_CRYPTO")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ("cryptography" if crypto.fast_backend_available() else "pycryptodome")
