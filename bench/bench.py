@@ -890,8 +890,9 @@ def report(results: Sequence[Result], notes: Sequence[str], options: argparse.Na
     work = ("retrieve/store %s MiB, list %d entries, %d connect cycles, %d small files of %d bytes; "
             "median of %d run(s)" % (sizes.big // MiB, sizes.entries, sizes.cycles, sizes.small_files,
                                      sizes.small_size, options.runs))
+    from smb import crypto
     intro = [("date", when), ("command", command.strip()), ("machine", machine), ("work", work),
-             ("took", "%.0f s" % elapsed)]
+             ("crypto", "ours signs and encrypts with %s" % crypto.backend), ("took", "%.0f s" % elapsed)]
     for key, value in intro:
         lines.append(":%s: %s" % (key, value) if rst else "%-8s %s" % (key + ":", value))
     lines.append("")
