@@ -62,7 +62,8 @@ class NBNSProtocol(DatagramProtocol):
         self.broadcast = broadcast
         self._nbns = NBNS()
         self._nbns.log = self.log
-        self._pending: Dict[int, _Pending] = {}
+        #: The queries waiting for an answer, by transaction id (pysmb's name).
+        self.pending_trns: Dict[int, _Pending] = {}
         self.transport: Any = None
         self._port = reactor.listenUDP(listen_port, self)
         if broadcast:
@@ -70,16 +71,16 @@ class NBNSProtocol(DatagramProtocol):
 
     # -- Twisted's side -------------------------------------------------------------------------
 
-    def datagramReceived(self, data: bytes, addr: Tuple[str, int]) -> None:
-        query = self._nbns.feed(data, addr)
+    def datagramReceived(self, data: bytes, from_info: Tuple[str, int]) -> None:
+        query = self._nbns.feed(data, from_info)
         if query is not None:
-            pending = self._pending.get(query.trn_id)
+            pending = self.pending_trns.get(query.trn_id)
             if pending is not None:
                 self._settle(pending)
 
     def stopProtocol(self) -> None:
         """The port stopped listening: pending queries errback with NotConnectedError."""
-        for pending in list(self._pending.values()):
+        for pending in list(self.pending_trns.values()):
             self._end(pending)
             pending.deferred.errback(NotConnectedError("the NetBIOS protocol stopped listening"))
         DatagramProtocol.stopProtocol(self)
@@ -113,6 +114,14 @@ class NBNSProtocol(DatagramProtocol):
         return self._start(self._nbns.node_status_query(ip, port), timeout,
                            lambda result: result if isinstance(result, NodeStatus) else None)
 
+    def cleanupPendingTrns(self) -> None:
+        """Time out every query whose time has passed (their errbacks get
+        :class:`NetBIOSTimeout`).  Each query has its own timer, so there is no need
+        to call this; it is pysmb's name for the same sweep."""
+        now = reactor.seconds()
+        for pending in [p for p in self.pending_trns.values() if now >= p.deadline]:
+            self._time_out(pending)
+
     def close(self) -> "defer.Deferred[None]":
         """Stop listening (pending queries errback with NotConnectedError)."""
         return defer.maybeDeferred(self._port.stopListening)
@@ -125,7 +134,7 @@ class NBNSProtocol(DatagramProtocol):
 
         deferred: "defer.Deferred[Any]" = defer.Deferred(cancel)
         pending = _Pending(query, deferred, reactor.seconds() + timeout, convert)
-        self._pending[query.trn_id] = pending
+        self.pending_trns[query.trn_id] = pending
         self._tick(pending)
         return deferred
 
@@ -134,9 +143,7 @@ class NBNSProtocol(DatagramProtocol):
         pending.timer = None
         now = reactor.seconds()
         if now >= pending.deadline:
-            self._end(pending)
-            pending.deferred.errback(NetBIOSTimeout("no answer to the name service query 0x%04x"
-                                                    % pending.query.trn_id))
+            self._time_out(pending)
             return
         packet = pending.query.packet_to_send(now)
         if packet is not None:
@@ -149,12 +156,16 @@ class NBNSProtocol(DatagramProtocol):
         delay = max(0.0, pending.query.wake_at(pending.deadline) - now)
         pending.timer = reactor.callLater(delay, self._tick, pending)
 
+    def _time_out(self, pending: _Pending) -> None:
+        self._end(pending)
+        pending.deferred.errback(NetBIOSTimeout("no answer to the name service query 0x%04x" % pending.query.trn_id))
+
     def _settle(self, pending: _Pending) -> None:
         self._end(pending)
         pending.deferred.callback(pending.convert(pending.query.result))
 
     def _end(self, pending: _Pending) -> None:
-        self._pending.pop(pending.query.trn_id, None)
+        self.pending_trns.pop(pending.query.trn_id, None)
         if pending.timer is not None and pending.timer.active():
             pending.timer.cancel()
         pending.timer = None

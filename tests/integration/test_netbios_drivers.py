@@ -198,6 +198,29 @@ def test_twisted_timeout_errbacks_and_resends(responder: Callable[..., Responder
             blockingCallFromThread(twisted_reactor, proto.queryName, "FRED", "127.0.0.1", fake.port, 1.0)
         assert time.monotonic() - began >= 0.95
         assert len(fake.requests) == 3  # the first send and two resends, 0.2 s apart
-        assert proto._pending == {} and proto._nbns.pending == ()
+        assert proto.pending_trns == {} and proto._nbns.pending == ()
+    finally:
+        blockingCallFromThread(twisted_reactor, proto.close)
+
+
+def test_twisted_cleanup_sweep_times_out_expired_queries_once(responder: Callable[..., Responder],
+                                                               twisted_reactor: Any) -> None:
+    from twisted.internet.threads import blockingCallFromThread
+
+    from nmb.NetBIOSProtocol import NBNSProtocol, NetBIOSTimeout
+    fake = responder(lambda request, addr, sock: None)  # silent
+    proto = blockingCallFromThread(twisted_reactor, NBNSProtocol, False)
+    outcomes: List[Any] = []
+    try:
+        def start() -> None:
+            d = proto.queryName("FRED", "127.0.0.1", fake.port, 0.4)
+            d.addBoth(outcomes.append)
+            (pending,) = proto.pending_trns.values()
+            pending.deadline -= 1  # its time has passed, as far as the sweep can tell
+            proto.cleanupPendingTrns()
+        blockingCallFromThread(twisted_reactor, start)
+        time.sleep(0.6)  # the query's own timer (0.4 s) must not bring a second outcome
+        assert len(outcomes) == 1 and outcomes[0].check(NetBIOSTimeout)
+        assert proto.pending_trns == {}
     finally:
         blockingCallFromThread(twisted_reactor, proto.close)
