@@ -365,7 +365,13 @@ def _os_aead_encrypt_parts(ccm: bool, key: BytesLike, nonce: BytesLike, aad: Byt
         return [sealed[:-_TAG_SIZE]], sealed[-_TAG_SIZE:]
     enc = _ossl.Cipher(_ossl.AES(_bytes(key)), _ossl.GCM(_bytes(nonce))).encryptor()
     enc.authenticate_additional_data(aad)
-    out = [enc.update(part) for part in parts]
+    # Output in slices: a fresh multi-MiB buffer per message costs more in page faults
+    # than OpenSSL takes to encrypt it; slices of this size come from reused heap memory.
+    out = []
+    for part in parts:
+        view = memoryview(part)
+        for start in range(0, len(view), _OSSL_SLICE):
+            out.append(enc.update(view[start:start + _OSSL_SLICE]))
     tail = enc.finalize()
     if tail:
         out.append(tail)
@@ -382,11 +388,19 @@ def _os_aead_decrypt_into(ccm: bool, key: BytesLike, nonce: BytesLike, aad: Byte
             return
         dec = _ossl.Cipher(_ossl.AES(_bytes(key)), _ossl.GCM(_bytes(nonce), _bytes(tag))).decryptor()
         dec.authenticate_additional_data(aad)
-        plain = dec.update(ciphertext)
+        # Straight into ``output``: update_into wants 15 bytes of room past the data, so
+        # all but the last 15 bytes go in place and those few are copied.
+        size = len(ciphertext)
+        head = max(0, size - 15)
+        if head:
+            dec.update_into(memoryview(ciphertext)[:head], output)
+        output[head:] = dec.update(memoryview(ciphertext)[head:])
         dec.finalize()
     except _ossl.InvalidTag as err:
         raise ProtocolError("SMB3 decryption failed: bad signature") from err
-    output[:] = plain
+
+
+_OSSL_SLICE = 256 * 1024
 
 
 class _OpenSSL:
