@@ -348,6 +348,16 @@ def _os_aes_cmac_parts(key: BytesLike, parts: "Sequence[BytesLike]") -> bytes:
 
 def _os_aes_gmac_parts(key: BytesLike, nonce12: BytesLike, parts: "Sequence[BytesLike]") -> bytes:
     _check_aes_key(key)
+    if sum(len(part) for part in parts) <= _GMAC_JOIN_LIMIT:
+        # Small messages (most signed ones): a keyed AESGCM kept per signing key costs
+        # a microsecond a tag; a fresh Cipher context costs ten.
+        key_bytes = _bytes(key)
+        sealer = _gmac_sealers.get(key_bytes)
+        if sealer is None:
+            if len(_gmac_sealers) >= 16:
+                _gmac_sealers.clear()
+            sealer = _gmac_sealers[key_bytes] = _ossl.AESGCM(key_bytes)
+        return bytes(sealer.encrypt(_bytes(nonce12), b"", b"".join(parts))[-_TAG_SIZE:])
     enc = _ossl.Cipher(_ossl.AES(_bytes(key)), _ossl.GCM(_bytes(nonce12))).encryptor()
     for part in parts:
         enc.authenticate_additional_data(part)
@@ -401,6 +411,8 @@ def _os_aead_decrypt_into(ccm: bool, key: BytesLike, nonce: BytesLike, aad: Byte
 
 
 _OSSL_SLICE = 256 * 1024
+_GMAC_JOIN_LIMIT = 64 * 1024
+_gmac_sealers: dict = {}
 
 
 class _OpenSSL:
@@ -409,13 +421,14 @@ class _OpenSSL:
     def __init__(self) -> None:
         from cryptography.exceptions import InvalidTag
         from cryptography.hazmat.primitives.ciphers import Cipher
-        from cryptography.hazmat.primitives.ciphers.aead import AESCCM
+        from cryptography.hazmat.primitives.ciphers.aead import AESCCM, AESGCM
         from cryptography.hazmat.primitives.ciphers.algorithms import AES as _AES
         from cryptography.hazmat.primitives.ciphers.modes import GCM
         from cryptography.hazmat.primitives.cmac import CMAC as _CMAC
         self.InvalidTag = InvalidTag
         self.Cipher = Cipher
         self.AESCCM = AESCCM
+        self.AESGCM = AESGCM
         self.AES = _AES
         self.GCM = GCM
         self.CMAC = _CMAC
