@@ -496,7 +496,7 @@ class SMBConnection(SMB):
 
     def close(self) -> None:
         """Log off and close the socket (and those of the DFS targets it
-        opened).  Idempotent; never raises.
+        opened).  Idempotent; never raises.  The LOGOFF is sent, not waited for.
 
         Calls still running in other threads end with
         :class:`~smb.exceptions.NotConnectedError` (there is no logoff then:
@@ -513,8 +513,10 @@ class SMBConnection(SMB):
                       and self.has_authenticated)
         if logoff:
             try:
-                # After a timeout the server may be stalled: do not wait long for it.
-                self._run(self.dialect.logoff(), 1 if self._timed_out else 5, "logoff")
+                # The LOGOFF goes out, its answer is not waited for: that saves a round trip
+                # on every close, and the server ends the session with the LOGOFF or, if it
+                # is lost, with the connection.
+                self._drop(self._begin(self.dialect.logoff(), "logoff", 1 if self._timed_out else 5))
             except Exception as err:  # noqa: BLE001 - closing must not fail
                 self.log.debug("logoff failed while closing: %s", err)
         with self._lock:

@@ -398,3 +398,23 @@ def test_error_response_body_is_checked(fake):
     conn = _connect(fake({CREATE: create}))
     _raises((OperationFailure, ProtocolError), 5, conn.retrieveFile, "share", "f.bin", io.BytesIO())
     conn.close()
+
+
+def test_close_sends_logoff_without_waiting_for_its_answer(fake) -> None:
+    import threading
+    from tests.fakeserver import LOGOFF
+    answer = threading.Event()
+
+    def logoff(conn: Conn, req: Request) -> Any:
+        answer.wait(30)  # the answer comes only after close() has returned
+        return [conn.respond(req, struct.pack("<HH", 4, 0))]
+
+    server = fake({LOGOFF: logoff})
+    conn = _connect(server)
+    conn.close()  # returns while the server still sits on its answer
+    answer.set()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not any(r.command == LOGOFF for c in server.conns for r in c.requests):
+        time.sleep(0.01)
+    assert any(r.command == LOGOFF for c in server.conns for r in c.requests)  # it was sent
+    assert conn.sock is None
