@@ -153,3 +153,16 @@ def twisted_reactor() -> Any:
     yield reactor
     reactor.callFromThread(reactor.stop)
     thread.join(10)
+
+
+@pytest.fixture(params=["cryptography", "pycryptodome"])
+def crypto_backend(request: pytest.FixtureRequest) -> Any:
+    """Signing and encryption through OpenSSL (the ``fast`` extra, skipped when
+    ``cryptography`` is not installed) and through pycryptodome, in turn."""
+    from smb import crypto
+    if request.param == "cryptography" and not crypto.fast_backend_available():
+        pytest.skip("the cryptography package is not installed")
+    before = crypto.backend
+    crypto.use_backend(request.param)
+    yield request.param
+    crypto.use_backend(before)

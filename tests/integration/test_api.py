@@ -450,18 +450,6 @@ SMB3_CIPHERS = {"SMB3_00": ["AES-128-CCM"], "SMB3_02": ["AES-128-CCM"],
                 "SMB3_11": ["AES-128-GCM", "AES-128-CCM", "AES-256-GCM", "AES-256-CCM"]}
 
 
-@pytest.fixture(params=["cryptography", "pycryptodome"])
-def crypto_backend(request):
-    """Signing and encryption through OpenSSL (the ``fast`` extra) and through pycryptodome."""
-    from smb import crypto
-    if request.param == "cryptography" and not crypto.fast_backend_available():
-        pytest.skip("the cryptography package is not installed")
-    before = crypto.backend
-    crypto.use_backend(request.param)
-    yield request.param
-    crypto.use_backend(before)
-
-
 @pytest.mark.parametrize("dialect_cipher", [(d, c) for d, cs in SMB3_CIPHERS.items() for c in cs],
                          ids=lambda dc: "%s-%s" % dc)
 def test_encryption_required_server(samba_factory, dialect_cipher, crypto_backend):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from typing import Iterator
 
 import pytest
 
@@ -16,14 +15,11 @@ from smb.exceptions import ProtocolError
 BACKENDS = ["pycryptodome", "cryptography"]
 
 
-@pytest.fixture(autouse=True, params=BACKENDS)
-def backend(request: pytest.FixtureRequest) -> Iterator[str]:
-    if request.param == "cryptography" and not crypto.fast_backend_available():
-        pytest.skip("the cryptography package is not installed")
-    before = crypto.backend
-    crypto.use_backend(request.param)
-    yield request.param
-    crypto.use_backend(before)
+@pytest.fixture(autouse=True)
+def backend(crypto_backend: str) -> str:
+    """Every test here runs on both backends (tests/conftest.py)."""
+    return crypto_backend
+
 
 KEY16 = bytes(range(16))
 KEY32 = bytes(range(32))
