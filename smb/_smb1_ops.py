@@ -27,10 +27,10 @@ from . import smb_structs as S
 from ._common_ops import CommonOps, FileHandle, Listing, ReceivedMessage, header_field
 from ._pipeline import ReadPlan
 from .dfs import ReferralRequest
-from .base import SIGN_WHEN_SUPPORTED, SharedDevice, SharedFile, WaitAny, WaitQuiet, matches_search
+from .base import (SIGN_WHEN_SUPPORTED, SharedDevice, SharedFile, WaitAny, WaitQuiet, matches_search,
+                   shared_file)
 from .exceptions import MalformedResponse, NotReadyError, OperationFailure, ProtocolError, UnsupportedFeature
 from .nt_status import LOGON_FAILURES, NtStatus, status_name
-from .utils import convertFILETIMEtoEpoch
 
 log = logging.getLogger("SMB.SMBConnection")
 
@@ -655,7 +655,7 @@ class Smb1Dialect(CommonOps):
         if alt.status == NtStatus.SUCCESS:
             short = fscc.parse_file_alternate_name_information(self._trans_result(alt).data)
         name = path.rsplit("\\", 1)[-1] if path else ""
-        return _shared_file(info.creation_time, info.last_access_time, info.last_write_time, info.change_time,
+        return shared_file(info.creation_time, info.last_access_time, info.last_write_time, info.change_time,
                             info.end_of_file, info.allocation_size, info.file_attributes, short, name, file_id)
 
     def get_security(self, share: str, path: str):
@@ -1021,7 +1021,7 @@ class Smb1Listing(Listing):
             raise MalformedResponse("%s: a FIND response carried no entry before the end of the search" % what)
         else:
             self.last_name = entries[-1].file_name
-        return [_shared_file(e.creation_time, e.last_access_time, e.last_write_time, e.change_time,
+        return [shared_file(e.creation_time, e.last_access_time, e.last_write_time, e.change_time,
                              e.end_of_file, e.allocation_size, e.file_attributes, e.short_name, e.file_name,
                              e.file_id)
                 for e in entries if matches_search(e.file_attributes, search)]
@@ -1041,10 +1041,3 @@ class Smb1Listing(Listing):
             sid, self.sid = self.sid, None
             resp = yield from self.dialect.call(FindClose2Request(sid=sid), self.tree.tid)
             self.dialect.check(resp, "FIND_CLOSE2")
-
-
-def _shared_file(ctime: int, atime: int, wtime: int, chtime: int, size: int, alloc: int, attrs: int,
-                 short_name: str, name: str, file_id: Optional[int]) -> SharedFile:
-    return SharedFile(convertFILETIMEtoEpoch(ctime), convertFILETIMEtoEpoch(atime),
-                      convertFILETIMEtoEpoch(wtime), convertFILETIMEtoEpoch(chtime), size, alloc, attrs,
-                      short_name, name, file_id)

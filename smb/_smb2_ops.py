@@ -22,7 +22,8 @@ from . import smb_constants as C
 from ._common_ops import CommonOps, FileHandle, Listing, ReceivedMessage, header_field
 from ._credits import CreditWindow
 from ._pipeline import ReadPlan
-from .base import SIGN_NEVER, SIGN_WHEN_SUPPORTED, SharedDevice, SharedFile, WaitAny, WaitCredits, matches_search
+from .base import (SIGN_NEVER, SIGN_WHEN_SUPPORTED, SharedDevice, SharedFile, WaitAny, WaitCredits, matches_search,
+                   shared_file)
 from .exceptions import MalformedResponse, NotReadyError, OperationFailure, ProtocolError, UnsupportedFeature
 from .dfs import ReferralRequest, ReferralRequestEx
 from .nt_status import LOGON_FAILURES, NtStatus, status_name
@@ -36,7 +37,7 @@ from .smb2_structs import (CloseRequest, CloseResponse, CopyChunk, CopyChunkCopy
                            TreeDisconnectRequest, ValidateNegotiateInfoRequest, ValidateNegotiateInfoResponse,
                            WriteRequest, WriteResponse, split_timewarp)
 from . import fscc
-from .utils import convertEpochToFILETIME, convertFILETIMEtoEpoch
+from .utils import convertEpochToFILETIME
 
 log = logging.getLogger("SMB.SMBConnection")
 
@@ -921,7 +922,7 @@ class Smb2Dialect(CommonOps):
     @staticmethod
     def _directory_entries(resp: Smb2Response, search: int) -> List[SharedFile]:
         buf = QueryDirectoryResponse.unpack_from(resp.buf, HEADER_SIZE).buffer
-        return [_shared_file(e.creation_time, e.last_access_time, e.last_write_time, e.change_time,
+        return [shared_file(e.creation_time, e.last_access_time, e.last_write_time, e.change_time,
                              e.end_of_file, e.allocation_size, e.file_attributes, e.short_name,
                              e.file_name, e.file_id)
                 for e in fscc.parse_file_id_both_directory_information(buf)
@@ -944,7 +945,7 @@ class Smb2Dialect(CommonOps):
                 QueryInfoResponse.unpack_from(responses[2].buf, HEADER_SIZE).buffer)
         name = path.rsplit("\\", 1)[-1] if path else ""
         b, st = info.basic, info.standard
-        return _shared_file(b.creation_time, b.last_access_time, b.last_write_time, b.change_time,
+        return shared_file(b.creation_time, b.last_access_time, b.last_write_time, b.change_time,
                             st.end_of_file, st.allocation_size, b.file_attributes, short, name,
                             info.internal_id)
 
@@ -1458,13 +1459,6 @@ def _replace(obj: Any, **changes: Any) -> Any:
 def crypto_compare(a: bytes, b: bytes) -> bool:
     import hmac
     return hmac.compare_digest(a, b)
-
-
-def _shared_file(ctime: int, atime: int, wtime: int, chtime: int, size: int, alloc: int, attrs: int,
-                 short_name: str, name: str, file_id: Optional[int]) -> SharedFile:
-    return SharedFile(convertFILETIMEtoEpoch(ctime), convertFILETIMEtoEpoch(atime),
-                      convertFILETIMEtoEpoch(wtime), convertFILETIMEtoEpoch(chtime), size, alloc, attrs,
-                      short_name, name, file_id)
 
 
 def snapshots_to_datetimes(names: Sequence[str]) -> List[datetime]:

@@ -141,6 +141,21 @@ class SharedFile:
             self.filename, self.file_size, self.file_attributes)
 
 
+_EPOCH_AS_FILETIME = 116444736000000000
+_TICKS_PER_SECOND = 10_000_000
+
+
+def shared_file(ctime: int, atime: int, wtime: int, chtime: int, size: int, alloc: int, attrs: int,
+                short_name: str, name: str, file_id: Optional[int]) -> "SharedFile":
+    """A :class:`SharedFile` from the wire's FILETIMEs (what both dialects' listings and
+    queries make, one per entry: :func:`smb.utils.convertFILETIMEtoEpoch`'s exact division,
+    inlined)."""
+    return SharedFile((ctime - _EPOCH_AS_FILETIME) / _TICKS_PER_SECOND, (atime - _EPOCH_AS_FILETIME) / _TICKS_PER_SECOND,
+                      (wtime - _EPOCH_AS_FILETIME) / _TICKS_PER_SECOND,
+                      (chtime - _EPOCH_AS_FILETIME) / _TICKS_PER_SECOND, size, alloc, attrs, short_name, name,
+                      file_id)
+
+
 def matches_search(file_attributes: int, search: int) -> bool:
     """pysmb's client-side ``search`` filter of :meth:`listPath`.
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
-from typing import List, Optional, Tuple, Union
+from typing import List, NamedTuple, Optional, Tuple, Union
 
 from smb.exceptions import MalformedResponse
 
@@ -48,7 +48,7 @@ MAX_DIRECTORY_ENTRIES = 1 << 20
 
 def _decode(data: Buffer, what: str) -> str:
     try:
-        return bytes(data).decode("utf-16-le")
+        return str(data, "utf-16-le")  # any buffer, no copy to bytes first
     except UnicodeDecodeError as err:
         raise MalformedResponse(f"{what}: invalid UTF-16LE string") from err
 
@@ -69,11 +69,11 @@ def _string(buf: Buffer, start: int, length: int, what: str) -> str:
 # directory listings
 
 
-@dataclass(frozen=True)
-class DirectoryEntry:
+class DirectoryEntry(NamedTuple):
     """One entry of a directory listing ([MS-FSCC] 2.4.8, 2.4.17 and kin).
 
-    Fields a given information class does not carry are 0 / "".
+    Fields a given information class does not carry are 0 / "".  A named tuple:
+    immutable, and cheap to make by the thousand (a big listing makes one per entry).
     """
 
     file_index: int
@@ -144,8 +144,9 @@ def _both_entry(buf: Buffer, pos: int, next_off: int, with_id: bool, what: str) 
     if short_len > 24:
         raise MalformedResponse(f"{what}: ShortNameLength {short_len} > 24")
     start = _check_name_fits(pos, st.size, name_len, next_off, len(buf), what)
-    name = _string(buf, start, name_len, what)
-    short = _decode(short_raw[:short_len], what)
+    # (the check above keeps the name inside the buffer and the entry)
+    name = _decode(buf[start:start + name_len], what)
+    short = _decode(short_raw[:short_len], what) if short_len else ""
     return DirectoryEntry(index, ctime, atime, wtime, chtime, eof, alloc, attrs, ea, short, file_id, name)
 
 
@@ -156,7 +157,8 @@ def _both_what(with_id: bool) -> str:
 def _parse_both(buf: Buffer, with_id: bool) -> List[DirectoryEntry]:
     what = _both_what(with_id)
     size = (_ID_BOTH_DIR if with_id else _BOTH_DIR).size
-    return [_both_entry(buf, pos, next_off, with_id, what) for pos, next_off in _walk(buf, size, what)]
+    view = memoryview(buf)  # slices of it cost no copy
+    return [_both_entry(view, pos, next_off, with_id, what) for pos, next_off in _walk(view, size, what)]
 
 
 #: Padding a sane server leaves between two entries (they are 8-byte aligned).
@@ -174,6 +176,7 @@ def _parse_both_declared(buf: Buffer, with_id: bool) -> Tuple[List[DirectoryEntr
     the buffer ends the listing (Samba's SMB1 FIND responses do that).
     Returns the entries and whether the layout is tight: no entry leaves more
     than alignment padding before the next one or the end."""
+    buf = memoryview(buf)  # slices of it cost no copy
     what = _both_what(with_id)
     size = (_ID_BOTH_DIR if with_id else _BOTH_DIR).size
     n = len(buf)
@@ -204,6 +207,7 @@ def _parse_both_declared(buf: Buffer, with_id: bool) -> Tuple[List[DirectoryEntr
 def _parse_both_packed(buf: Buffer, with_id: bool) -> List[DirectoryEntry]:
     """Entries laid back to back, each exactly its fixed part and name long
     (NextEntryOffset ignored), filling the buffer up to alignment padding."""
+    buf = memoryview(buf)  # slices of it cost no copy
     what = _both_what(with_id)
     size = (_ID_BOTH_DIR if with_id else _BOTH_DIR).size
     n = len(buf)
