@@ -289,7 +289,10 @@ class SMBConnection(SMB):
         # state and is held only while it changes (never across a socket wait); one thread at a
         # time reads frames (``_reading``) and one sends (``_sending``), for everybody.
         self._lock = threading.RLock()
-        self._wake = threading.Condition(self._lock)
+        #: Threads waiting while another reads, each on a condition of its own, by the
+        #: operation it waits for: after a frame only the threads whose operation finished
+        #: are woken (and one more when the reader leaves), not every waiting thread.
+        self._sleepers: Dict[Operation, threading.Condition] = {}
         self._reading = False
         self._sending = False
         #: A socket closed while a reader was still on it: the reader closes it when it leaves.
@@ -546,7 +549,7 @@ class SMBConnection(SMB):
                     pass
                 self._sock_to_close = sock
                 sock = None
-            self._wake.notify_all()
+            self._wake_sleepers(everyone=True)
         if sock is not None:
             try:
                 sock.close()
@@ -704,12 +707,26 @@ class SMBConnection(SMB):
             if not op.done:
                 self.abandon(op)
 
+    def _wake_sleepers(self, everyone: bool = False, handoff: bool = True) -> None:
+        """With the lock held: wake the waiting threads whose operation is done (all of
+        them with ``everyone``: the connection broke or closed), and, with ``handoff``
+        when nobody holds the reader role, one more to take it."""
+        handoff = handoff and not self._reading
+        for waiting_op, cond in self._sleepers.items():
+            if everyone or waiting_op.done:
+                cond.notify()
+            elif handoff:
+                cond.notify()
+                handoff = False
+
     def _drive(self, op: Operation, deadline: float) -> None:
+        cond: Optional[threading.Condition] = None
         try:
             while True:
                 self._flush(deadline)
                 with self._lock:
                     if op.done:
+                        self._wake_sleepers()  # the reader role may be free: pass it on
                         return
                     if self.sock is None or self.broken is not None:
                         raise NotConnectedError("connection is broken (%s)" % (self.broken or "closed",))
@@ -717,7 +734,13 @@ class SMBConnection(SMB):
                         remaining = deadline - time.monotonic()
                         if remaining <= 0:
                             raise SMBTimeout("operation timed out")
-                        self._wake.wait(remaining)
+                        if cond is None:
+                            cond = threading.Condition(self._lock)
+                        self._sleepers[op] = cond
+                        try:
+                            cond.wait(remaining)
+                        finally:
+                            self._sleepers.pop(op, None)
                         continue
                     self._reading = True
                     sock = self.sock
@@ -726,7 +749,7 @@ class SMBConnection(SMB):
             with self._lock:
                 self._timed_out = True
                 self.abandon(op)
-                self._wake.notify_all()
+                self._wake_sleepers()
             raise
         except (NotConnectedError, ProtocolError) as err:
             with self._lock:
@@ -737,6 +760,7 @@ class SMBConnection(SMB):
 
     def _read_one(self, sock: socket.socket, deadline: float) -> None:
         """As the reader: one frame from the socket into the core."""
+        read = False
         try:
             try:
                 packet_type, frame = self._reader.read(sock, self.framer, deadline)
@@ -751,11 +775,15 @@ class SMBConnection(SMB):
                     raise ProtocolError("unexpected NetBIOS packet type 0x%02X" % packet_type)
                 # Still the reader: the frame buffer is not reused before the core is done with it.
                 self.receive_frame(frame)
+            read = True
         finally:
             with self._lock:
                 self._reading = False
                 closing, self._sock_to_close = self._sock_to_close, None
-                self._wake.notify_all()
+                # Only the threads whose operation this frame finished: the reader goes on
+                # reading for the others, and passes the role on when it leaves (or now,
+                # when the read failed).
+                self._wake_sleepers(everyone=closing is not None or self.broken is not None, handoff=not read)
             if closing is not None:
                 try:
                     closing.close()
