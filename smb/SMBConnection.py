@@ -30,8 +30,8 @@ from .dfs import CacheEntry, ReferralCache, ReferralResponse, Target
 from .nt_status import NtStatus
 from ._common_ops import file_error
 from .utils import convertEpochToFILETIME
-from .exceptions import (KerberosError, NotConnectedError, NotReadyError, OperationFailure, ProtocolError,
-                         SMBError, SMBTimeout)
+from .exceptions import (KerberosError, MalformedResponse, NotConnectedError, NotReadyError, OperationFailure,
+                         ProtocolError, SMBError, SMBTimeout)
 
 __all__ = ["SMBConnection", "SIGN_NEVER", "SIGN_WHEN_SUPPORTED", "SIGN_WHEN_REQUIRED"]
 
@@ -1342,7 +1342,11 @@ class SMBConnection(SMB):
         request_path = dfs.dfs_request_path(self._unc(service_name, "") if root else unc)
         response = self._referral(request_path, timeout)
         # PathConsumed counts UTF-16 bytes of the name as sent ([MS-DFSC] 2.2.4); what was
-        # sent is a prefix of the whole path, so the rest is appended the same way.
+        # sent is a prefix of the whole path, so the rest is appended the same way (the
+        # server may not claim more of it than it was sent).
+        if root and response.path_consumed > len(request_path.encode("utf-16-le")):
+            raise MalformedResponse("DFS root referral consumed %d bytes of a %d-byte request"
+                                    % (response.path_consumed, len(request_path.encode("utf-16-le"))))
         targets = dfs.resolve(response, dfs.dfs_request_path(unc)) if root else dfs.resolve(response, request_path)
         if not targets:
             raise OperationFailure("DFS referral for %s has no targets" % unc, [], NtStatus.PATH_NOT_COVERED)

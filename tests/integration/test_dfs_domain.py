@@ -31,18 +31,19 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 # ---------------------------------------------------------------- a namespace the server does not host
 
 
-def _root_referral(dfs_path: str, target: str) -> bytes:
+def _root_referral(dfs_path: str, target: str, consumed: Optional[int] = None) -> bytes:
     """RESP_GET_DFS_REFERRAL: one V3 root-target entry for ``dfs_path`` -> ``target``."""
     fixed = 34
     path = _utf16z(dfs_path)
     addr = _utf16z(target)
     entry = struct.pack("<HHHHIHHH", 3, fixed, 1, 0, 300, fixed, fixed, fixed + len(path)) + b"\0" * 16
-    consumed = len(dfs_path.encode("utf-16-le"))
+    if consumed is None:
+        consumed = len(dfs_path.encode("utf-16-le"))
     return struct.pack("<HHI", consumed, 1, 0x3) + entry + path + addr
 
 
 def _namespace_script(answer_referrals: bool, seen: List[str], extended: bool = True,
-                      codes: Optional[List[int]] = None) -> dict:
+                      codes: Optional[List[int]] = None, consumed: Optional[int] = None) -> dict:
     """Share FILES does not exist on this server (a domain-based namespace whose root
     target is this server's share SHARE); the referral names that target, or fails (as
     on a server that is not a DC)."""
@@ -66,7 +67,7 @@ def _namespace_script(answer_referrals: bool, seen: List[str], extended: bool = 
         seen.append(name)
         if not answer_referrals:
             return [conn.error(req, 0xC0000225)]  # STATUS_NOT_FOUND: this server has no such referral
-        return [_ioctl_response(conn, req, _root_referral("\\corp.example\\files", "\\127.0.0.1\\share"))]
+        return [_ioctl_response(conn, req, _root_referral("\\corp.example\\files", "\\127.0.0.1\\share", consumed))]
 
     return {TREE_CONNECT: tree_connect, IOCTL: ioctl}
 
@@ -94,6 +95,23 @@ def test_a_share_the_server_lacks_is_followed_to_its_root_target() -> None:
             assert out.getvalue() == b"from the root target"
             assert len(seen) == 1  # the cached referral served the later calls
             assert conn.getDfsReferral("\\\\corp.example\\files\\x") == ["\\\\127.0.0.1\\share\\x"]
+        finally:
+            conn.close()
+    assert server.errors == []
+
+
+def test_a_root_referral_may_not_consume_more_than_was_sent() -> None:
+    from smb.exceptions import MalformedResponse
+    seen: List[str] = []
+    # "\\corp.example\\files" is 19 characters (38 bytes); claiming 21 would silently eat
+    # "\\x" of the caller's path "x/y" (the call would land on \\127.0.0.1\\share\\y).
+    script = _namespace_script(True, seen, consumed=42)
+    with FakeSmbServer(files={"a.txt": b"a"}, script=script) as server:
+        conn = _connect(server)
+        try:
+            with pytest.raises(MalformedResponse, match="consumed 42 bytes of a 38-byte request"):
+                conn.listPath("files", "x/y")
+            assert conn.echo(b"alive") == b"alive"
         finally:
             conn.close()
     assert server.errors == []
