@@ -27,8 +27,7 @@ from . import smb_structs as S
 from ._common_ops import CommonOps, FileHandle, Listing, ReceivedMessage, header_field
 from ._pipeline import ReadPlan
 from .dfs import ReferralRequest
-from .base import (SIGN_WHEN_SUPPORTED, SharedDevice, SharedFile, WaitAny, WaitQuiet, matches_search,
-                   shared_file)
+from .base import SIGN_WHEN_SUPPORTED, SharedDevice, WaitAny, WaitQuiet, matches_search, shared_file
 from .exceptions import MalformedResponse, NotReadyError, OperationFailure, ProtocolError, UnsupportedFeature
 from .nt_status import LOGON_FAILURES, NtStatus, status_name
 
