@@ -7,11 +7,7 @@ so it never turns a client away from them).
 """
 from __future__ import annotations
 
-import os
 import struct
-import subprocess
-import sys
-import textwrap
 from typing import Any, List, Optional
 
 import pytest
@@ -20,12 +16,12 @@ from smb.exceptions import OperationFailure
 from smb.nt_status import NtStatus
 from smb.SMBConnection import SMBConnection
 from tests.fakeserver import TREE_CONNECT, FakeSmbServer
-from tests.integration.test_dfs_hostile import _ioctl_response, _utf16z
+from tests.integration.test_dfs_hostile import _connect as _fake_connect
+from tests.integration.test_dfs_hostile import _ioctl_response, _v3_referral, refusing
 
 pytestmark = pytest.mark.integration
 
 IOCTL = 11
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 # ---------------------------------------------------------------- a namespace the server does not host
@@ -33,13 +29,9 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 def _root_referral(dfs_path: str, target: str, consumed: Optional[int] = None) -> bytes:
     """RESP_GET_DFS_REFERRAL: one V3 root-target entry for ``dfs_path`` -> ``target``."""
-    fixed = 34
-    path = _utf16z(dfs_path)
-    addr = _utf16z(target)
-    entry = struct.pack("<HHHHIHHH", 3, fixed, 1, 0, 300, fixed, fixed, fixed + len(path)) + b"\0" * 16
     if consumed is None:
         consumed = len(dfs_path.encode("utf-16-le"))
-    return struct.pack("<HHI", consumed, 1, 0x3) + entry + path + addr
+    return _v3_referral(target, consumed, dfs_path, root=True)
 
 
 def _namespace_script(answer_referrals: bool, seen: List[str], extended: bool = True,
@@ -47,12 +39,7 @@ def _namespace_script(answer_referrals: bool, seen: List[str], extended: bool = 
     """Share FILES does not exist on this server (a domain-based namespace whose root
     target is this server's share SHARE); the referral names that target, or fails (as
     on a server that is not a DC)."""
-    def tree_connect(conn: Any, req: Any) -> List[Any]:
-        off, length = struct.unpack_from("<HH", req.body, 4)
-        unc = req.msg[off:off + length].decode("utf-16-le")
-        if unc.lower().endswith("\\files"):
-            return [conn.error(req, NtStatus.BAD_NETWORK_NAME)]
-        return conn.server.default(conn, req)
+    tree_connect = refusing(4, lambda unc: unc.endswith("\\files"), NtStatus.BAD_NETWORK_NAME)
 
     def ioctl(conn: Any, req: Any) -> List[Any]:
         ctl_code, = struct.unpack_from("<I", req.body, 4)
@@ -73,9 +60,7 @@ def _namespace_script(answer_referrals: bool, seen: List[str], extended: bool = 
 
 
 def _connect(server: FakeSmbServer, **kwargs: Any) -> SMBConnection:
-    conn = SMBConnection("u", "p", "client", "corp.example", is_direct_tcp=True, **kwargs)
-    assert conn.connect(server.host, server.port, timeout=10) is True
-    return conn
+    return _fake_connect(server, "corp.example", **kwargs)
 
 
 def test_a_share_the_server_lacks_is_followed_to_its_root_target() -> None:

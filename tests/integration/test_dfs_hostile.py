@@ -21,13 +21,14 @@ def _utf16z(text: str) -> bytes:
     return text.encode("utf-16-le") + b"\0\0"
 
 
-def _v3_referral(target: str, consumed: int) -> bytes:
-    """A well-formed RESP_GET_DFS_REFERRAL with one version-3 entry (offsets from the entry)."""
+def _v3_referral(target: str, consumed: int, dfs_path: str = "\\fake\\share\\link", root: bool = False) -> bytes:
+    """A well-formed RESP_GET_DFS_REFERRAL with one version-3 entry (offsets from the entry):
+    a link target, or with ``root`` a root target (ServerType 1, ReferralServers set)."""
     fixed = 34  # Version, Size, ServerType, Flags, TTL, 3 offsets, ServiceSiteGuid(16)
-    path = _utf16z("\\fake\\share\\link")
+    path = _utf16z(dfs_path)
     addr = _utf16z(target)
-    entry = struct.pack("<HHHHIHHH", 3, fixed, 0, 0, 300, fixed, fixed, fixed + len(path)) + b"\0" * 16
-    return struct.pack("<HHI", consumed, 1, 0x2) + entry + path + addr
+    entry = struct.pack("<HHHHIHHH", 3, fixed, 1 if root else 0, 0, 300, fixed, fixed, fixed + len(path)) + b"\0" * 16
+    return struct.pack("<HHI", consumed, 1, 0x3 if root else 0x2) + entry + path + addr
 
 
 HOSTILE = {
@@ -47,13 +48,19 @@ def _ioctl_response(conn: Any, req: Any, output: bytes) -> bytes:
     return conn.respond(req, body + output)
 
 
-def _script(referral: bytes) -> dict:
-    def create(conn: Any, req: Any) -> List[Any]:
-        name_off, name_len = struct.unpack_from("<HH", req.body, 44)
-        name = req.msg[name_off:name_off + name_len].decode("utf-16-le")
-        if name.lower().startswith("link"):
-            return [conn.error(req, NtStatus.PATH_NOT_COVERED)]
+def refusing(name_field: int, refused: Any, status: int) -> Any:
+    """A fake-server handler answering ``status`` to requests whose name (UTF-16, its offset
+    and length at ``name_field`` of the body) ``refused(name)`` picks; the rest as usual."""
+    def handler(conn: Any, req: Any) -> List[Any]:
+        name_off, name_len = struct.unpack_from("<HH", req.body, name_field)
+        if refused(req.msg[name_off:name_off + name_len].decode("utf-16-le").lower()):
+            return [conn.error(req, status)]
         return conn.server.default(conn, req)
+    return handler
+
+
+def _script(referral: bytes) -> dict:
+    create = refusing(44, lambda name: name.startswith("link"), NtStatus.PATH_NOT_COVERED)
 
     def ioctl(conn: Any, req: Any) -> List[Any]:
         return [_ioctl_response(conn, req, referral)]
@@ -61,8 +68,8 @@ def _script(referral: bytes) -> dict:
     return {CREATE: create, IOCTL: ioctl}
 
 
-def _connect(server: FakeSmbServer) -> SMBConnection:
-    conn = SMBConnection("u", "p", "client", "fake", is_direct_tcp=True)
+def _connect(server: FakeSmbServer, remote_name: str = "fake", **kwargs: Any) -> SMBConnection:
+    conn = SMBConnection("u", "p", "client", remote_name, is_direct_tcp=True, **kwargs)
     assert conn.connect(server.host, server.port, timeout=10) is True
     return conn
 
