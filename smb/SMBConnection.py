@@ -8,9 +8,7 @@ operation generator to completion (or to its deadline).
 from __future__ import annotations
 
 import errno
-import functools
 import logging
-import os
 import select
 import socket
 import threading
@@ -18,33 +16,17 @@ import time
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Union
 
 from smb import _reexport
-from . import smb_constants as C
 from ._framing import HEADER_SIZE, SESSION_KEEPALIVE, SESSION_MESSAGE
 # pysmb imported these on "import smb.SMBConnection": scripts use smb.smb_structs.SUPPORT_SMB2,
 # smb.ntlm, ... with no import of their own.
 from . import base, ntlm, securityblob, smb_constants, smb_structs  # noqa: F401
-from .base import (SERVER_MEMORY, SIGN_NEVER, SIGN_WHEN_REQUIRED, SIGN_WHEN_SUPPORTED, SMB, OpGen, Operation,
-                   SharedDevice, SharedFile, normalize_path, smb1_probe_seconds)
-from . import dfs, krb5_kdc
+from .base import SIGN_NEVER, SIGN_WHEN_REQUIRED, SIGN_WHEN_SUPPORTED, SMB, OpGen, Operation  # noqa: F401 (SMB: pysmb's)
+from . import _procedures as P
+from ._procedures import DEFAULT_SEARCH, ClientBase, expose  # noqa: F401 (DEFAULT_SEARCH: a public name here)
 from .dfs import CacheEntry, ReferralCache, ReferralResponse, Target
-from .nt_status import NtStatus
-from ._common_ops import file_error
-from .utils import convertEpochToFILETIME
-from .exceptions import (KerberosError, MalformedResponse, NotConnectedError, NotReadyError, OperationFailure,
-                         ProtocolError, SMBError, SMBTimeout)
+from .exceptions import NotConnectedError, NotReadyError, OperationFailure, ProtocolError, SMBTimeout  # noqa: F401
 
 __all__ = ["SMBConnection", "SIGN_NEVER", "SIGN_WHEN_SUPPORTED", "SIGN_WHEN_REQUIRED"]
-
-#: The default ``search`` mask of :meth:`SMBConnection.listPath` (pysmb's).
-DEFAULT_SEARCH = (C.SMB_FILE_ATTRIBUTE_READONLY | C.SMB_FILE_ATTRIBUTE_HIDDEN | C.SMB_FILE_ATTRIBUTE_SYSTEM
-                  | C.SMB_FILE_ATTRIBUTE_DIRECTORY | C.SMB_FILE_ATTRIBUTE_ARCHIVE
-                  | C.SMB_FILE_ATTRIBUTE_INCL_NORMAL)
-
-#: Every entry, whatever its attributes (what walk and deleteTree list).
-_EVERYTHING = 0xFFFFFFFF | C.SMB_FILE_ATTRIBUTE_INCL_NORMAL
-#: Statuses that mean "no such file or folder" (or a folder on the way is missing / a file).
-_NOT_FOUND = frozenset({NtStatus.OBJECT_NAME_NOT_FOUND, NtStatus.OBJECT_PATH_NOT_FOUND, NtStatus.NO_SUCH_FILE,
-                        NtStatus.NOT_A_DIRECTORY})
 
 _SMALL = 64 * 1024
 #: Seconds allowed to finish sending already-built requests after a deadline.
@@ -171,59 +153,7 @@ def _send_exactly(sock: socket.socket, data: Any, deadline: float) -> None:
         view = view[n:]
 
 
-def _position(file_obj: Any) -> Optional[int]:
-    try:
-        return int(file_obj.tell()) if file_obj is not None else None
-    except (AttributeError, OSError, ValueError):
-        return None
-
-
-def _rewind(file_obj: Any, position: int) -> bool:
-    try:
-        file_obj.seek(position)
-        return True
-    except (AttributeError, OSError, ValueError):
-        return False
-
-
-#: Most referrals one call follows (a link pointing back at itself is a loop).
-DFS_MAX_HOPS = 8
-
-
-def _follows_dfs(method: Callable[..., Any]) -> Callable[..., Any]:
-    """Run ``method(self, service_name, path, ...)``; when the server answers
-    STATUS_PATH_NOT_COVERED (the path crosses a DFS link), ask it for a
-    referral and run the same method at the target: this connection (another
-    share) or one to the target server, each target in turn until one is
-    reachable ([MS-DFSC] 3.1.5.4).  STATUS_BAD_NETWORK_NAME (no such share)
-    asks for a root referral too: the share may be a domain-based namespace
-    the server (a DC) does not host ([MS-DFSC] 3.1.4.1); when the server has
-    no referral for it, the original error is raised."""
-
-    @functools.wraps(method)
-    def wrapper(self: "SMBConnection", service_name: str, path: str, *args: Any, **kwargs: Any) -> Any:
-        file_obj = args[0] if args and hasattr(args[0], "read" if "store" in method.__name__ else "write") \
-            else kwargs.get("file_obj")
-        start = _position(file_obj)
-        try:
-            return method(self, service_name, path, *args, **kwargs)
-        except OperationFailure as err:
-            if not self._dfs_redirects(err):
-                raise
-            cause = err
-            # A store may have read its first chunk before the server said "not here":
-            # the target must get the data from the start again.
-            if file_obj is not None and _position(file_obj) != start:
-                if start is None or not _rewind(file_obj, start):
-                    raise OperationFailure("%s: the path is behind a DFS link and the file object cannot be "
-                                           "rewound to retry at the target" % method.__name__, err.smb_messages,
-                                           err.status) from err
-        return self._dfs_retry(method.__name__, service_name, path, args, kwargs, cause)
-
-    return wrapper
-
-
-class SMBConnection(SMB):
+class SMBConnection(ClientBase):
     """A blocking SMB connection (pysmb's ``smb.SMBConnection.SMBConnection``).
 
     :param username: account name ('' for anonymous)
@@ -265,7 +195,6 @@ class SMBConnection(SMB):
     """
 
     log = logging.getLogger("SMB.SMBConnection")
-
     def __init__(self, username: str, password: Union[str, Callable[[], str]], my_name: str, remote_name: str,
                  domain: str = "", use_ntlm_v2: bool = True, sign_options: int = SIGN_WHEN_REQUIRED,
                  is_direct_tcp: bool = False, encrypt: bool = False, smb2_only: bool = False,
@@ -275,13 +204,8 @@ class SMBConnection(SMB):
                  kerberos_etypes: Optional[Tuple[int, ...]] = None, save_ccache: Optional[str] = None,
                  dfs: bool = True, allow_guest_fallback: bool = False) -> None:
         super().__init__(username, password, my_name, remote_name, domain, use_ntlm_v2, sign_options,
-                         is_direct_tcp, encrypt, smb2_only=smb2_only, allow_guest_fallback=allow_guest_fallback)
-        if use_kerberos and auth not in (None, krb5_kdc.AUTH_KERBEROS):
-            raise ValueError("use_kerberos=True contradicts auth=%r" % auth)
-        #: Kerberos settings and the tickets this connection got (see docs/kerberos.rst).
-        self.kerberos_settings = krb5_kdc.KerberosSettings(
-            krb5_kdc.AUTH_KERBEROS if use_kerberos else auth, self.username, self.domain, kdc,
-            kerberos_ccache, keytab, service_principal, krb5_conf, kerberos_etypes, save_ccache)
+                         is_direct_tcp, encrypt, smb2_only, use_kerberos, auth, kdc, kerberos_ccache, keytab,
+                         service_principal, krb5_conf, kerberos_etypes, save_ccache, dfs, allow_guest_fallback)
         self.sock: Optional[socket.socket] = None
         self._reader = _FrameReader()
         self._timed_out = False
@@ -299,24 +223,9 @@ class SMBConnection(SMB):
         self._sock_to_close: Optional[socket.socket] = None
         #: Calls running, per thread (``threading.get_ident()`` -> depth).
         self._calls: Dict[int, int] = {}
-        #: Follow DFS referrals (STATUS_PATH_NOT_COVERED); False reports them as errors.
-        self.dfs = dfs
-        self._dfs_cache: ReferralCache = _SharedReferralCache()
-        self._dfs_peers: Dict[Tuple[str, int], "SMBConnection"] = {}
-        # Referrals followed by the call running in this thread (threads follow links independently).
-        self._dfs_local = threading.local()
+        # The threads of this connection and its DFS peers share the referral cache.
+        self._dfs_cache = _SharedReferralCache()
         self._dfs_peers_lock = threading.Lock()
-        self._port = 0
-        #: pysmb's logon outcome: None before connect() finished, then True or False.
-        self.auth_result: Optional[bool] = None
-
-    @property
-    def _dfs_hops(self) -> int:
-        return int(getattr(self._dfs_local, "hops", 0))
-
-    @_dfs_hops.setter
-    def _dfs_hops(self, value: int) -> None:
-        self._dfs_local.hops = value
 
     @property
     def is_busy(self) -> bool:
@@ -334,87 +243,79 @@ class SMBConnection(SMB):
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+    # ------------------------------------------------------------------ procedures
+    def _serve(self, req: Any) -> Any:
+        """Carry out one request of a procedure (see :mod:`smb._procedures`), in this thread."""
+        kind = type(req)
+        if kind is P.Call:
+            return req.conn._run(req.gen, req.timeout, req.name)
+        if kind is P.FileIO:
+            return getattr(req.file_obj, req.method)(req.arg)
+        if kind is P.Offload:
+            return req.fn(*req.args)
+        if kind is P.Dial:
+            return req.conn._dial(req.ip, req.port, req.family, req.deadline, req.fresh)
+        if kind is P.HangUp:
+            return req.conn._drop_socket()
+        if kind is P.SendRaw:
+            return req.conn._send_all(req.conn.sock, [(req.data,)], req.deadline)
+        if kind is P.ReadPacket:
+            return req.conn._read_packet(req.deadline)
+        if kind is P.Peer:
+            return req.conn._dfs_peer(req.server)
+        if kind is P.OpenFile:
+            from .smbfile import open_file
+            return open_file(req.conn, *req.args)
+        raise TypeError("a procedure asked for %r here" % (req,))
+
+    def _complete(self, proc: P.Proc[Any], err: Optional[BaseException] = None) -> Any:
+        """Run procedure ``proc`` to its end (``err`` thrown in first); its result."""
+        value: Any = None
+        while True:
+            try:
+                req = proc.send(value) if err is None else proc.throw(err)
+            except StopIteration as stop:
+                return stop.value
+            value = err = None
+            try:
+                value = self._serve(req)
+            except BaseException as exc:  # noqa: BLE001 - handed to the procedure
+                err = exc
+
+    def _iterate(self, proc: P.Proc[Any]) -> Iterator[Any]:
+        """Run an iterating procedure, yielding what it emits; closing the iterator
+        lets the procedure clean up (its requests still served) before it ends."""
+        value: Any = None
+        err: Optional[BaseException] = None
+        while True:
+            try:
+                req = proc.send(value) if err is None else proc.throw(err)
+            except StopIteration:
+                return
+            value = err = None
+            if type(req) is P.Emit:
+                try:
+                    yield req.value
+                except GeneratorExit:
+                    try:
+                        self._complete(proc, P.Closing())
+                    except P.Closing:
+                        pass
+                    raise
+                continue
+            try:
+                value = self._serve(req)
+            except BaseException as exc:  # noqa: BLE001 - handed to the procedure
+                err = exc
+
+    def _heard_anything(self) -> bool:
+        return self._reader.heard_anything
+
+    def _transport_open(self) -> bool:
+        return self.sock is not None
 
     # ------------------------------------------------------------------ connect / close
-    def connect(self, ip: str, port: int = 139, sock_family: Optional[int] = None, timeout: float = 60) -> bool:
-        """Connect, negotiate and log on.
-
-        Returns True when logged on and False when the server refused the
-        credentials (wrong password, unknown user, disabled/expired/locked
-        account).  Raises for everything else (unreachable server, protocol
-        errors, :class:`SMBTimeout`).
-        """
-        if self.sock is not None:
-            self.close()
-        self.auth_result = None
-        deadline = time.monotonic() + timeout
-        smb1_first = not self.smb2_only and not (smb_structs.SUPPORT_SMB2
-                                                 and SERVER_MEMORY.ignores_smb1(ip, port))
-        try:
-            self._open_transport(ip, port, sock_family, deadline)
-            if smb1_first and smb_structs.SUPPORT_SMB2:
-                probe = min(deadline, time.monotonic() + smb1_probe_seconds(timeout))
-                try:
-                    self._run(self.negotiate_op(True), probe - time.monotonic(), "negotiate")
-                except (SMBTimeout, NotConnectedError) as err:
-                    # Only silence (or a hang-up before a single byte came back)
-                    # means "SMB1 is not spoken here"; a server that answered and
-                    # then failed is not retried.
-                    if time.monotonic() >= deadline or self._reader.heard_anything:
-                        raise
-                    self.log.info("no answer to the SMB1 NEGOTIATE from %s:%d (%s); connecting again with "
-                                  "an SMB2 NEGOTIATE", ip, port, err)
-                    SERVER_MEMORY.remember_ignores_smb1(ip, port)
-                    self._drop_socket()
-                    self._open_transport(ip, port, sock_family, deadline)
-                    self._run(self.negotiate_op(False), deadline - time.monotonic(), "negotiate")
-            else:
-                self._run(self.negotiate_op(smb1_first), deadline - time.monotonic(), "negotiate")
-            ok = self._logon(ip, deadline)
-        except BaseException:
-            self._drop_socket()
-            raise
-        if ok:
-            self.onAuthOK()
-        else:
-            self._drop_socket()
-            self.onAuthFailed()
-        return bool(ok)
-
-    def _logon(self, host: str, deadline: float) -> bool:
-        """SESSION_SETUP with the mechanism the settings choose: Kerberos,
-        NTLM, or Kerberos first and NTLM when Kerberos cannot be used
-        (``negotiate``).  ``auth='kerberos'`` never falls back."""
-        mode = self.kerberos_settings.mode(bool(self.password))
-        if mode != krb5_kdc.AUTH_NTLM:
-            try:
-                self.kerberos = self.kerberos_settings.initiator(host, self.remote_name, self.password,
-                                                                 deadline, self.rand)
-            except KerberosError as err:
-                if mode == krb5_kdc.AUTH_KERBEROS:
-                    raise
-                self.log.info("Kerberos is not possible (%s); logging on with NTLM", err)
-            else:
-                try:
-                    ok = self._run(self.session_setup_op(), deadline - time.monotonic(), "connect")
-                finally:
-                    self.kerberos = None
-                if ok or mode == krb5_kdc.AUTH_KERBEROS:
-                    return bool(ok)
-                self.log.info("the server refused the Kerberos logon; trying NTLM")
-                if self.dialect is not None and self.dialect.is_smb2:
-                    # A fresh SESSION_SETUP starts over on the same connection.
-                    self.dialect.session = type(self.dialect.session)()
-        ok = self._run(self.session_setup_op(), deadline - time.monotonic(), "connect")
-        return bool(ok)
-
-    def onAuthOK(self) -> None:
-        """The logon succeeded (pysmb's hook; sets :attr:`auth_result`)."""
-        self.auth_result = True
-
-    def onAuthFailed(self) -> None:
-        """The logon was refused (pysmb's hook; sets :attr:`auth_result`)."""
-        self.auth_result = False
+    connect = expose(ClientBase._p_connect, _complete)
 
     def write(self, data: bytes) -> None:
         """Send raw bytes on the connection's socket (pysmb's transport hook)."""
@@ -424,15 +325,16 @@ class SMBConnection(SMB):
             self.queue(data)
         self._flush(time.monotonic() + 60)
 
-    def _open_transport(self, ip: str, port: int, family: Optional[int], deadline: float) -> None:
-        """A fresh core state and socket (plus the NetBIOS session on port 139)."""
-        self.reset()
-        self._reader = _FrameReader()
+    def _dial(self, ip: str, port: int, family: Optional[int], deadline: float, fresh: bool) -> None:
+        """A socket to ``ip:port``; with ``fresh`` a fresh core state too (a new
+        connection), else it replaces the socket (NetBIOS retarget or fallback)."""
+        if fresh:
+            self.reset()
+            self._reader = _FrameReader()
+        else:
+            self._drop_socket()
         self.server_ip = ip
-        self._port = port
         self.sock = self._open_socket(ip, port, family, deadline)
-        if not self.is_direct_tcp:
-            self._netbios_session_request(ip, port, family, deadline)
 
     def _open_socket(self, ip: str, port: int, family: Optional[int], deadline: float) -> socket.socket:
         remaining = max(0.001, deadline - time.monotonic())
@@ -455,47 +357,11 @@ class SMBConnection(SMB):
             except OSError:
                 pass
         return sock
-
-    def _netbios_session_request(self, ip: str, port: int, family: Optional[int], deadline: float) -> None:
-        """NetBIOS SESSION REQUEST ([RFC 1002] 4.3.2); follows RETARGET, falls
-        back to ``*SMBSERVER`` when the called name is not present."""
-        from nmb import base as nb
-        called = first_called = self.remote_name or "*SMBSERVER"
-        tried_fallback = False
-        for _ in range(4):
-            assert self.sock is not None
-            packet = nb.build_session_request(called, self.my_name or "SMBWIRE")
-            self._send_all(self.sock, [(packet,)], deadline)
-            while True:
-                header = self._recv_exact(4, deadline)
-                ptype = header[0]
-                length = int.from_bytes(header[1:4], "big") & 0x1FFFF
-                payload = self._recv_exact(length, deadline) if length else b""
-                if ptype != nb.SESSION_KEEPALIVE:
-                    break
-            if ptype == nb.POSITIVE_SESSION_RESPONSE:
-                return
-            if ptype == nb.NEGATIVE_SESSION_RESPONSE:
-                code, message = nb.parse_negative_session_response(payload)
-                if code == 0x82 and called != "*SMBSERVER" and not tried_fallback:
-                    tried_fallback = True
-                    called = "*SMBSERVER"
-                    self._drop_socket()
-                    self.sock = self._open_socket(ip, port, family, deadline)
-                    continue
-                names = repr(called) if called == first_called else "%r (after %r)" % (called, first_called)
-                raise NotConnectedError("NetBIOS session refused by %s:%d for called name %s: %s (0x%02X)"
-                                        % (ip, port, names, message, code))
-            if ptype == nb.RETARGET_SESSION_RESPONSE:
-                new_ip, new_port = nb.parse_retarget_response(payload)
-                self.log.info("NetBIOS session retargeted to %s:%d", new_ip, new_port)
-                self._drop_socket()
-                ip, port = new_ip, new_port
-                self.server_ip = ip
-                self.sock = self._open_socket(ip, port, family, deadline)
-                continue
-            raise ProtocolError("unexpected NetBIOS packet type 0x%02X in answer to SESSION REQUEST" % ptype)
-        raise NotConnectedError("too many NetBIOS session retargets")
+    def _read_packet(self, deadline: float) -> Tuple[int, bytes]:
+        """One NetBIOS session packet before the first frame: (type, payload)."""
+        header = self._recv_exact(4, deadline)
+        length = int.from_bytes(header[1:4], "big") & 0x1FFFF
+        return header[0], (self._recv_exact(length, deadline) if length else b"")
 
     def close(self) -> None:
         """Log off and close the socket (and those of the DFS targets it
@@ -789,304 +655,48 @@ class SMBConnection(SMB):
                     closing.close()
                 except OSError:
                     pass
-
-    def _dialect_ops(self) -> Any:
-        if self.sock is None:
-            raise NotConnectedError("not connected; call connect() first")
-        if self.dialect is None or not self.has_authenticated:
-            raise NotReadyError("not connected and logged on; call connect() first")
-        return self.dialect
-
     # ------------------------------------------------------------------ public API
-    def echo(self, data: bytes, timeout: float = 10) -> bytes:
-        """Send an ECHO; returns ``data`` (SMB1 servers echo it back)."""
-        return self._run(self._dialect_ops().echo(data), timeout, "echo")
+    # Each call is its procedure in smb._procedures, run in the calling thread.
+    echo = expose(ClientBase._p_echo, _complete)
+    listShares = expose(ClientBase._p_listShares, _complete)
+    listPath = expose(ClientBase._p_listPath, _complete)
+    listSnapshots = expose(ClientBase._p_listSnapshots, _complete)
+    getAttributes = expose(ClientBase._p_getAttributes, _complete)
+    getSecurity = expose(ClientBase._p_getSecurity, _complete)
+    createDirectory = expose(ClientBase._p_createDirectory, _complete)
+    deleteDirectory = expose(ClientBase._p_deleteDirectory, _complete)
+    deleteFiles = expose(ClientBase._p_deleteFiles, _complete)
+    deleteFile = expose(ClientBase._p_deleteFile, _complete)
+    resetFileAttributes = expose(ClientBase._p_resetFileAttributes, _complete)
+    setLastWriteTime = expose(ClientBase._p_setLastWriteTime, _complete)
+    setTimes = expose(ClientBase._p_setTimes, _complete)
+    retrieveFile = expose(ClientBase._p_retrieveFile, _complete)
+    retrieveFileFromOffset = expose(ClientBase._p_retrieveFileFromOffset, _complete)
+    storeFile = expose(ClientBase._p_storeFile, _complete)
+    storeFileFromOffset = expose(ClientBase._p_storeFileFromOffset, _complete)
+    copyFile = expose(ClientBase._p_copyFile, _complete)
+    exists = expose(ClientBase._p_exists, _complete)
+    isFile = expose(ClientBase._p_isFile, _complete)
+    isDirectory = expose(ClientBase._p_isDirectory, _complete)
+    makeDirs = expose(ClientBase._p_makeDirs, _complete)
+    deleteTree = expose(ClientBase._p_deleteTree, _complete)
+    rename = expose(ClientBase._p_rename, _complete)
+    resolveDfsPath = expose(ClientBase._p_resolveDfsPath, _complete)
+    getDfsReferral = expose(ClientBase._p_getDfsReferral, _complete)
+    getDfsDomains = expose(ClientBase._p_getDfsDomains, _complete)
+    getDfsDomainControllers = expose(ClientBase._p_getDfsDomainControllers, _complete)
+    iterPath = expose(ClientBase._p_iterPath, _iterate)
+    walk = expose(ClientBase._p_walk, _iterate)
 
-    def listShares(self, timeout: float = 30) -> List[SharedDevice]:
-        """List the server's shares (SRVSVC NetShareEnumAll over ``IPC$``)."""
-        return self._run(self._dialect_ops().list_shares(), timeout, "listShares")
-
-    @_follows_dfs
-    def listPath(self, service_name: str, path: str, search: int = DEFAULT_SEARCH, pattern: str = "*",
-                 timeout: float = 30) -> List[SharedFile]:
-        """List ``path`` on ``service_name``, including ``.`` and ``..``.
-
-        ``pattern`` is matched by the server (wildcards ``*`` and ``?``);
-        ``search`` is pysmb's client-side attribute mask.
-        """
-        return self._run(self._dialect_ops().list_path(service_name, normalize_path(path), search, pattern),
-                         timeout, "listPath")
-
-    def iterPath(self, service_name: str, path: str, pattern: str = "*", search: int = DEFAULT_SEARCH,
-                 timeout: float = 30) -> Iterator[SharedFile]:
-        """Yield the entries of folder ``path`` as :class:`SharedFile` objects, batch by
-        batch as the server sends them, without collecting the whole listing: memory
-        stays flat however big the folder is.
-
-        The same entries as :meth:`listPath` (``.`` and ``..`` included, ``pattern``
-        matched by the server, ``search`` the client-side attribute mask).  The folder
-        is opened once; each batch is one QUERY_DIRECTORY (SMB2) or FIND_FIRST2 /
-        FIND_NEXT2 (SMB1) round trip, its own call within ``timeout`` seconds, so
-        other calls on this connection may run between two entries.  The handle (or
-        the SMB1 search) is closed when the generator is exhausted, fails, or is closed
-        early (``close()``, ``break`` out of a ``for`` loop that holds the only
-        reference, garbage collection); wrap it in :func:`contextlib.closing` to close
-        it at a known point.  A path behind a DFS link is listed at the target.
-        """
-        conn, listing, batch = self._open_listing(service_name, path, pattern, search, timeout)
-        try:
-            while batch is not None:
-                for entry in batch:
-                    yield entry
-                batch = None  # let this batch go before the next one arrives
-                batch = conn._run(listing.fetch(search), timeout, "iterPath")
-        finally:
-            conn._close_listing(listing, timeout)
-
-    def _open_listing(self, service_name: str, path: str, pattern: str, search: int,
-                      timeout: float) -> Tuple["SMBConnection", Any, Optional[List[SharedFile]]]:
-        """Open a listing and fetch its first batch (eagerly, so that a DFS hop
-        is counted while it happens); returns (connection, listing, batch)."""
-        listing = self._dialect_ops().open_listing(service_name, normalize_path(path), pattern)
-        try:
-            batch = self._run(listing.fetch(search), timeout, "iterPath")
-        except OperationFailure as err:
-            self._close_listing(listing, timeout)
-            if not self._dfs_redirects(err):
-                raise
-            cause = err
-        except BaseException:
-            self._close_listing(listing, timeout)
-            raise
-        else:
-            return self, listing, batch
-        return self._dfs_each_target(service_name, path, timeout,
-                                     lambda conn, share, rest: conn._open_listing(share, rest, pattern, search,
-                                                                                  timeout), cause)
-
-    def _close_listing(self, listing: Any, timeout: float) -> None:
-        """Close the server's handle of ``listing`` if it still has one; never raises."""
-        if not listing.needs_close or self.sock is None or self.broken is not None:
-            return
-        if self._in_call():
-            # Closed from inside another call on this connection (the generator was
-            # collected there): queue the CLOSE with that call's requests, answered
-            # in the background.
+    def _close_listing(self, listing: Any, timeout: float) -> P.Proc[None]:
+        if self._in_call() and listing.needs_close and self.sock is not None and self.broken is None:
+            # Closed from inside another call on this connection (the iterator was collected
+            # there): queue the CLOSE with that call's requests, answered in the background.
             with self._lock:
                 self.abandon(self.start(listing.close(), "iterPath close"))
             return
-        try:
-            self._run(listing.close(), min(timeout, 30), "iterPath close")
-        except (SMBError, OSError) as err:
-            self.log.debug("closing a directory listing failed: %s", err)
+        yield from super()._close_listing(listing, timeout)
 
-    def walk(self, service_name: str, top: str, topdown: bool = True,
-             onerror: Optional[Callable[[Exception], Any]] = None,
-             timeout: float = 30) -> Iterator[Tuple[str, List[str], List[str]]]:
-        """:func:`os.walk` over a share: yields ``(dirpath, dirnames, filenames)``
-        for ``top`` and every folder below it.
-
-        ``dirpath`` is relative to the share with ``/`` separators (``''`` for the
-        share root); the lists hold names (no ``.`` / ``..``).  With ``topdown``
-        (the default) a folder comes before its subfolders, and removing names from
-        ``dirnames`` in place keeps the walk out of them; otherwise it comes after.
-        A folder that cannot be listed is skipped after ``onerror(error)`` (if given)
-        is called with the :class:`OperationFailure`.  Folders that are reparse
-        points (links) are reported in ``dirnames`` but not entered, as os.walk
-        does with symbolic links.  Built on :meth:`iterPath` (DFS links followed).
-        """
-        return self._walk(service_name, top, topdown, onerror, timeout, True)
-
-    def _walk(self, service_name: str, top: str, topdown: bool, onerror: Optional[Callable[[Exception], Any]],
-              timeout: float, names: bool) -> Iterator[Tuple[str, List[Any], List[Any]]]:
-        """:meth:`walk`, with :class:`SharedFile` lists instead of names unless ``names``."""
-        # An explicit stack (not recursion): deep trees do not hit the recursion limit.
-        stack: List[Any] = [normalize_path(top).replace("\\", "/")]
-        while stack:
-            item = stack.pop()
-            if isinstance(item, tuple):  # bottom-up: a folder whose subfolders are done
-                yield item
-                continue
-            dirs: List[SharedFile] = []
-            files: List[SharedFile] = []
-            try:
-                for entry in self.iterPath(service_name, item, "*", _EVERYTHING, timeout):
-                    if entry.filename in (".", ".."):
-                        continue
-                    (dirs if entry.isDirectory else files).append(entry)
-            except OperationFailure as err:
-                if onerror is not None:
-                    onerror(err)
-                continue
-            entered = {d.filename for d in dirs if not d.file_attributes & C.ATTR_REPARSE_POINT}
-            shown_dirs: List[Any] = [d.filename for d in dirs] if names else dirs
-            shown_files: List[Any] = [f.filename for f in files] if names else files
-            if topdown:
-                yield item, shown_dirs, shown_files
-            else:
-                stack.append((item, shown_dirs, shown_files))
-            below = [d if isinstance(d, str) else d.filename for d in shown_dirs]
-            for name in reversed(below):
-                if name in entered:
-                    stack.append(item + "/" + name if item else name)
-
-    @_follows_dfs
-    def exists(self, service_name: str, path: str, timeout: float = 30) -> bool:
-        """True when ``path`` (a file or a folder) exists on the share."""
-        return self._stat(service_name, path, timeout) is not None
-
-    @_follows_dfs
-    def isFile(self, service_name: str, path: str, timeout: float = 30) -> bool:
-        """True when ``path`` exists and is not a folder."""
-        info = self._stat(service_name, path, timeout)
-        return info is not None and not info.isDirectory
-
-    @_follows_dfs
-    def isDirectory(self, service_name: str, path: str, timeout: float = 30) -> bool:
-        """True when ``path`` exists and is a folder."""
-        info = self._stat(service_name, path, timeout)
-        return info is not None and info.isDirectory
-
-    def _stat(self, service_name: str, path: str, timeout: float) -> Optional[SharedFile]:
-        """getAttributes, or None when the path (or a folder on the way) does not exist."""
-        try:
-            return self._run(self._dialect_ops().get_attributes(service_name, normalize_path(path)), timeout,
-                             "getAttributes")
-        except OperationFailure as err:
-            if err.status in _NOT_FOUND:
-                return None
-            raise
-
-    @_follows_dfs
-    def makeDirs(self, service_name: str, path: str, exist_ok: bool = False, timeout: float = 30) -> None:
-        """Create folder ``path`` and every missing folder above it, like
-        :func:`os.makedirs`: an existing ``path`` raises
-        :class:`OperationFailure` (STATUS_OBJECT_NAME_COLLISION) unless it is a
-        folder and ``exist_ok`` is true; a file in the way always raises."""
-        self._make_dirs(service_name, normalize_path(path), exist_ok, timeout)
-
-    def _make_dirs(self, service_name: str, path: str, exist_ok: bool, timeout: float) -> None:
-        ops = self._dialect_ops()
-        if not path:  # the share root always exists
-            if exist_ok:
-                return
-            raise OperationFailure("makeDirs: the share root of '%s' exists" % service_name, [],
-                                   NtStatus.OBJECT_NAME_COLLISION)
-        try:
-            # Optimistic: the parent usually exists, so most calls cost one request.
-            self._run(ops.create_directory(service_name, path), timeout, "makeDirs")
-            return
-        except OperationFailure as err:
-            if err.status == NtStatus.OBJECT_NAME_COLLISION:
-                info = self._stat(service_name, path, timeout)
-                if exist_ok and info is not None and info.isDirectory:
-                    return
-                raise
-            parent = path.rpartition("\\")[0]
-            if err.status not in _NOT_FOUND or not parent:
-                raise
-        self._make_dirs(service_name, parent, True, timeout)
-        try:
-            self._run(ops.create_directory(service_name, path), timeout, "makeDirs")
-        except OperationFailure as err:
-            # Someone else made it meanwhile: fine when asked for.
-            if err.status != NtStatus.OBJECT_NAME_COLLISION or not exist_ok or not self.isDirectory(
-                    service_name, path, timeout):
-                raise
-
-    def downloadTree(self, service_name: str, remote_dir: str, local_dir: Any, show_progress: bool = False,
-                     callback: Optional[Callable[[int, int, int, int], Any]] = None,
-                     timeout: float = 30) -> Any:
-        """Copy ``remote_dir`` and everything below it into ``local_dir``; returns a
-        :class:`smb.treecopy.TreeResult`.  Every name from the server is checked
-        (:func:`smb.treecopy.safe_local_name`) before anything is written, and
-        nothing is written outside ``local_dir`` or through a symbolic link."""
-        from .treecopy import download_tree
-        return download_tree(self, service_name, remote_dir, local_dir, show_progress, callback, timeout)
-
-    def uploadTree(self, local_dir: Any, service_name: str, remote_dir: str, show_progress: bool = False,
-                   callback: Optional[Callable[[int, int, int, int], Any]] = None,
-                   timeout: float = 30) -> Any:
-        """Copy ``local_dir`` and everything below it to ``remote_dir`` on the share
-        (links and special files are skipped); returns a :class:`smb.treecopy.TreeResult`."""
-        from .treecopy import upload_tree
-        return upload_tree(self, local_dir, service_name, remote_dir, show_progress, callback, timeout)
-
-    @_follows_dfs
-    def deleteTree(self, service_name: str, path: str, timeout: float = 30) -> None:
-        """Delete folder ``path`` and everything below it (like
-        :func:`shutil.rmtree`): files first, then folders bottom-up; read-only
-        attributes are cleared where they would stop a deletion.  The share root
-        cannot be deleted (``ValueError``)."""
-        path = normalize_path(path)
-        if not path:
-            raise ValueError("deleteTree: refusing to delete the root of share '%s'" % service_name)
-        ops = self._dialect_ops()
-        info = self._run(ops.get_attributes(service_name, path), timeout, "deleteTree")
-        if not info.isDirectory:
-            raise OperationFailure("deleteTree '%s' on '%s' failed: %s" % (path, service_name, "not a folder"),
-                                   [], NtStatus.NOT_A_DIRECTORY)
-
-        def fail(err: Exception) -> None:
-            raise err
-
-        for dirpath, dirs, files in self._walk(service_name, path, False, fail, timeout, False):
-            folder = dirpath.replace("/", "\\")
-            for entry in files:
-                if entry.isReadOnly:
-                    self._clear_read_only(service_name, folder + "\\" + entry.filename, entry, timeout)
-            if files:
-                self._run(ops.delete_paths(service_name, [folder + "\\" + f.filename for f in files]), timeout,
-                          "deleteTree")
-            for entry in dirs:
-                if entry.file_attributes & C.ATTR_REPARSE_POINT:  # a link: not entered, removed as is
-                    self._delete_folder(service_name, folder + "\\" + entry.filename, timeout)
-            # Bottom-up: every folder below this one is gone by now.
-            self._delete_folder(service_name, folder, timeout)
-
-    def _delete_folder(self, service_name: str, path: str, timeout: float) -> None:
-        """deleteDirectory; a read-only folder that refuses is made writable first."""
-        ops = self._dialect_ops()
-        try:
-            self._run(ops.delete_directory(service_name, path), timeout, "deleteTree")
-            return
-        except OperationFailure as err:
-            if err.status not in (NtStatus.CANNOT_DELETE, NtStatus.ACCESS_DENIED):
-                raise
-            info = self._run(ops.get_attributes(service_name, path), timeout, "deleteTree")
-            if not info.isReadOnly:
-                raise
-        self._clear_read_only(service_name, path, info, timeout)
-        self._run(ops.delete_directory(service_name, path), timeout, "deleteTree")
-
-    def _clear_read_only(self, service_name: str, path: str, entry: SharedFile, timeout: float) -> None:
-        # 0 would mean "leave the attributes unchanged": clearing the last one needs ATTR_NORMAL.
-        attributes = entry.file_attributes & ~C.ATTR_READONLY
-        if not entry.isDirectory:
-            attributes &= ~C.ATTR_DIRECTORY
-        attributes = attributes or C.ATTR_NORMAL
-        self._run(self._dialect_ops().set_basic_info(service_name, path, "deleteTree",
-                                                     file_attributes=attributes), timeout, "deleteTree")
-
-    @_follows_dfs
-    def listSnapshots(self, service_name: str, path: str, timeout: float = 30) -> List[Any]:
-        """Previous versions (shadow copies) of ``path`` as naive UTC datetimes."""
-        return self._run(self._dialect_ops().list_snapshots(service_name, normalize_path(path)), timeout,
-                         "listSnapshots")
-
-    @_follows_dfs
-    def getAttributes(self, service_name: str, path: str, timeout: float = 30) -> SharedFile:
-        """Attributes of one file or folder as a :class:`SharedFile`."""
-        return self._run(self._dialect_ops().get_attributes(service_name, normalize_path(path)), timeout,
-                         "getAttributes")
-
-    @_follows_dfs
-    def getSecurity(self, service_name: str, path: str, timeout: float = 30) -> Any:
-        """The security descriptor (owner, group, DACL) of a file or folder."""
-        return self._run(self._dialect_ops().get_security(service_name, normalize_path(path)), timeout,
-                         "getSecurity")
-
-    @_follows_dfs
     def openFile(self, service_name: str, path: str, mode: str = "rb", buffering: int = -1,
                  encoding: Optional[str] = None, errors: Optional[str] = None, newline: Optional[str] = None,
                  share_access: str = "r", timeout: float = 30) -> Any:
@@ -1117,377 +727,43 @@ class SMBConnection(SMB):
         connection: once the connection is closed, the file's calls raise
         :class:`NotConnectedError`.  A path behind a DFS link is opened at the target.
         """
-        from .smbfile import open_file
-        return open_file(self, service_name, normalize_path(path), mode, buffering, encoding, errors, newline,
-                         share_access, timeout)
+        return self._complete(self._p_openFile(service_name, path, mode, buffering, encoding, errors, newline,
+                                               share_access, timeout))
 
-    @_follows_dfs
-    def retrieveFile(self, service_name: str, path: str, file_obj: Any, timeout: float = 30,
-                     show_progress: bool = False, tqdm_kwargs: Optional[Dict[str, Any]] = None,
-                     progress: Optional[Callable[[int, int], None]] = None) -> Tuple[int, int]:
-        """Download ``path`` into ``file_obj``; returns ``(file_attributes, bytes_read)``."""
-        return self.retrieveFileFromOffset(service_name, path, file_obj, 0, -1, timeout, show_progress,
-                                           tqdm_kwargs, progress)
+    def downloadTree(self, service_name: str, remote_dir: str, local_dir: Any, show_progress: bool = False,
+                     callback: Optional[Callable[[int, int, int, int], Any]] = None,
+                     timeout: float = 30) -> Any:
+        """Copy ``remote_dir`` and everything below it into ``local_dir``; returns a
+        :class:`smb.treecopy.TreeResult`.  Every name from the server is checked
+        (:func:`smb.treecopy.safe_local_name`) before anything is written, and
+        nothing is written outside ``local_dir`` or through a symbolic link."""
+        from .treecopy import download_tree
+        return download_tree(self, service_name, remote_dir, local_dir, show_progress, callback, timeout)
 
-    @_follows_dfs
-    def retrieveFileFromOffset(self, service_name: str, path: str, file_obj: Any, offset: int = 0,
-                               max_length: int = -1, timeout: float = 30, show_progress: bool = False,
-                               tqdm_kwargs: Optional[Dict[str, Any]] = None,
-                               progress: Optional[Callable[[int, int], None]] = None) -> Tuple[int, int]:
-        """Download from ``offset``: ``max_length`` < 0 reads to EOF, 0 reads
-        nothing; an offset past EOF reads 0 bytes."""
-        if offset < 0:
-            raise ValueError("offset must not be negative")
-        path = normalize_path(path)
-        with _Progress(path, None, show_progress, tqdm_kwargs, progress) as prog:
-            gen = self._dialect_ops().retrieve(service_name, path, file_obj, offset, max_length, prog.update,
-                                               prog.set_total)
-            return self._run(gen, timeout, "retrieveFile")
+    def uploadTree(self, local_dir: Any, service_name: str, remote_dir: str, show_progress: bool = False,
+                   callback: Optional[Callable[[int, int, int, int], Any]] = None,
+                   timeout: float = 30) -> Any:
+        """Copy ``local_dir`` and everything below it to ``remote_dir`` on the share
+        (links and special files are skipped); returns a :class:`smb.treecopy.TreeResult`."""
+        from .treecopy import upload_tree
+        return upload_tree(self, local_dir, service_name, remote_dir, show_progress, callback, timeout)
 
-    @_follows_dfs
-    def storeFile(self, service_name: str, path: str, file_obj: Any, timeout: float = 30,
-                  show_progress: bool = False, tqdm_kwargs: Optional[Dict[str, Any]] = None,
-                  progress: Optional[Callable[[int, int], None]] = None) -> int:
-        """Upload ``file_obj`` to ``path`` (replacing it); returns bytes written."""
-        return self.storeFileFromOffset(service_name, path, file_obj, 0, True, timeout, show_progress,
-                                        tqdm_kwargs, progress)
-
-    @_follows_dfs
-    def storeFileFromOffset(self, service_name: str, path: str, file_obj: Any, offset: int = 0,
-                            truncate: bool = False, timeout: float = 30, show_progress: bool = False,
-                            tqdm_kwargs: Optional[Dict[str, Any]] = None,
-                            progress: Optional[Callable[[int, int], None]] = None) -> int:
-        """Write ``file_obj`` at ``offset`` (creating the file if needed); the
-        file is truncated first only when ``truncate`` is True.  Returns the
-        end offset of the written data."""
-        if offset < 0:
-            raise ValueError("offset must not be negative")
-        path = normalize_path(path)
-        with _Progress(path, _remaining_size(file_obj), show_progress, tqdm_kwargs, progress) as prog:
-            gen = self._dialect_ops().store(service_name, path, file_obj, offset, truncate, prog.update)
-            return self._run(gen, timeout, "storeFile")
-
-    @_follows_dfs
-    def copyFile(self, service_name: str, src: str, dst: str, dst_service_name: Optional[str] = None,
-                 timeout: float = 30, show_progress: bool = False, tqdm_kwargs: Optional[Dict[str, Any]] = None,
-                 progress: Optional[Callable[[int, int], None]] = None) -> int:
-        """Copy the file ``src`` on ``service_name`` to ``dst`` on ``dst_service_name``
-        (default: the same share), replacing ``dst`` when it exists; returns the number
-        of bytes copied.
-
-        Over SMB2/3 the server copies the data itself (FSCTL_SRV_REQUEST_RESUME_KEY and
-        FSCTL_SRV_COPYCHUNK_WRITE, [MS-SMB2] 3.2.4.20.2): no file data crosses the
-        network.  Over SMB1, or when the server refuses server-side copy, the data
-        goes through the client in 8 MiB windows (pipelined READs, then pipelined
-        WRITEs), never the whole file in memory.  ``progress(done, total)`` and
-        ``show_progress`` (tqdm) work as for :meth:`retrieveFile`, ``total`` being the
-        size of ``src``.  ``timeout`` covers the whole copy.
-
-        A missing ``src`` raises :class:`~smb.exceptions.SMBFileNotFoundError`; any
-        other failure (``dst`` cannot be created, the copy fails) an
-        :class:`OperationFailure`.  When ``src`` is behind a DFS link the copy runs
-        where it lands, and ``dst`` (and ``dst_service_name``) are taken on that
-        server and share: both files must be reachable on one connection.
-        """
-        src = normalize_path(src)
-        dst = normalize_path(dst)
-        dst_share = service_name if dst_service_name is None else dst_service_name
-        with _Progress(src, None, show_progress, tqdm_kwargs, progress) as prog:
-            gen = self._dialect_ops().copy_file(service_name, src, dst_share, dst, prog.update, prog.set_total)
-            return int(self._run(gen, timeout, "copyFile"))
-
-    @_follows_dfs
-    def deleteFiles(self, service_name: str, path_file_pattern: str, delete_matching_folders: bool = False,
-                    timeout: float = 30) -> None:
-        """Delete the files matching the pattern in the last path component
-        (folders too, recursively, with ``delete_matching_folders``)."""
-        self._run(self._dialect_ops().delete_files(service_name, normalize_path(path_file_pattern),
-                                           delete_matching_folders), timeout, "deleteFiles")
-
-    @_follows_dfs
-    def deleteFile(self, service_name: str, path: str, timeout: float = 30) -> None:
-        """Delete the one file ``path``, its name taken literally (no wildcard
-        matching, no listing first: one round trip).  A missing file raises
-        :class:`~smb.exceptions.SMBFileNotFoundError`, a folder
-        :class:`~smb.exceptions.SMBIsADirectoryError`."""
-        path = normalize_path(path)
-        if not path:
-            raise ValueError("deleteFile: the root of share '%s' is not a file" % service_name)
-        try:
-            self._run(self._dialect_ops().delete_paths(service_name, [path]), timeout, "deleteFile")
-        except OperationFailure as err:
-            raise file_error(err) from None
-
-    @_follows_dfs
-    def resetFileAttributes(self, service_name: str, path_file_pattern: str,
-                            file_attributes: int = C.ATTR_NORMAL, timeout: float = 30) -> None:
-        """Set the attributes of a file (default: ``ATTR_NORMAL``, i.e. clear them)."""
-        self._run(self._dialect_ops().set_basic_info(service_name, normalize_path(path_file_pattern),
-                                             "resetFileAttributes", file_attributes=file_attributes),
-                  timeout, "resetFileAttributes")
-
-    @_follows_dfs
-    def setLastWriteTime(self, service_name: str, path: str, last_write_time: float, timeout: float = 30) -> None:
-        """Set the last-write time of a file or folder (seconds since the epoch)."""
-        self._set_times(service_name, path, "setLastWriteTime", timeout, write=last_write_time)
-
-    @_follows_dfs
-    def setTimes(self, service_name: str, path: str, create: Optional[float] = None,
-                 access: Optional[float] = None, write: Optional[float] = None, change: Optional[float] = None,
-                 timeout: float = 30) -> None:
-        """Set the creation, last-access, last-write and change times of a file
-        or folder (seconds since the epoch, floats); ``None`` leaves that time
-        as it is.  One SET_INFO FileBasicInformation (SMB2) or
-        SET_PATH_INFORMATION (SMB1).  Servers may ignore a time their file
-        system cannot hold (Samba keeps the change time to itself)."""
-        self._set_times(service_name, path, "setTimes", timeout, create=create, access=access, write=write,
-                        change=change)
-
-    def _set_times(self, service_name: str, path: str, what: str, timeout: float, create: Optional[float] = None,
-                   access: Optional[float] = None, write: Optional[float] = None,
-                   change: Optional[float] = None) -> None:
-        def filetime(epoch: Optional[float]) -> int:
-            # 0 is "leave unchanged" on the wire ([MS-FSCC] 2.4.7).
-            return 0 if epoch is None else convertEpochToFILETIME(epoch)
-
-        gen = self._dialect_ops().set_basic_info(service_name, normalize_path(path), what,
-                                                 creation_time=filetime(create), last_access_time=filetime(access),
-                                                 last_write_time=filetime(write), change_time=filetime(change))
-        self._run(gen, timeout, what)
-
-    @_follows_dfs
-    def createDirectory(self, service_name: str, path: str, timeout: float = 30) -> None:
-        """Create a folder."""
-        self._run(self._dialect_ops().create_directory(service_name, normalize_path(path)), timeout, "createDirectory")
-
-    @_follows_dfs
-    def deleteDirectory(self, service_name: str, path: str, timeout: float = 30) -> None:
-        """Delete an empty folder."""
-        self._run(self._dialect_ops().delete_directory(service_name, normalize_path(path)), timeout, "deleteDirectory")
-
-    def rename(self, service_name: str, old_path: str, new_path: str, timeout: float = 30) -> None:
-        """Rename ``old_path`` to ``new_path`` on the share (both within one DFS target)."""
-        try:
-            return self._rename_here(service_name, old_path, new_path, timeout)
-        except OperationFailure as err:
-            if not self._dfs_redirects(err):
-                raise
-        conn, share, target_old = self._dfs_landing(service_name, old_path, timeout)
-        conn_new, share_new, target_new = self._dfs_landing(service_name, new_path, timeout)
-        if share_new.upper() != share.upper() or conn_new is not conn:
-            raise OperationFailure("rename across DFS targets is not possible: %r and %r land on different "
-                                   "shares" % (old_path, new_path), [], NtStatus.NOT_SAME_DEVICE)
-        return conn.rename(share, target_old, target_new, timeout)
-
-    def _rename_here(self, service_name: str, old_path: str, new_path: str, timeout: float = 30) -> None:
-        """Rename or move a file or folder within a share."""
-        self._run(self._dialect_ops().rename(service_name, normalize_path(old_path), normalize_path(new_path)),
-                  timeout, "rename")
-
-    # ------------------------------------------------------------------ DFS
-    def resolveDfsPath(self, service_name: str, path: str, timeout: float = 30) -> str:
-        """Where ``path`` on ``service_name`` lands after DFS referrals, as a UNC
-        path ``\\\\server\\share\\path`` (the same path when it crosses no link)."""
-        conn, share, rest = self._dfs_landing(service_name, path, timeout)
-        server = conn.remote_name or conn.server_ip
-        return dfs.join_unc(server, share, rest)
-
-    def getDfsReferral(self, unc_path: str, timeout: float = 30) -> List[str]:
-        """Ask this server for the DFS referral of ``unc_path`` (``\\\\server\\share\\...``
-        or ``\\\\domain\\namespace\\...``; a root, link or sysvol referral): the UNC
-        paths it leads to, in the order to try them.  Not cached; raises
-        :class:`OperationFailure` when the server has no referral for it."""
-        request_path = dfs.dfs_request_path(unc_path)
-        response = self._referral(request_path, timeout)
-        return [target.path for target in dfs.resolve(response, request_path)]
-
-    def getDfsDomains(self, timeout: float = 30) -> List[str]:
-        """The domains a domain controller serves DFS for, in NetBIOS and DNS form
-        (a domain referral, [MS-DFSC] 3.3.5.2).  Other servers refuse the request
-        (:class:`OperationFailure`)."""
-        return [name for names in self._name_lists("", timeout) for name in names[:1]]
-
-    def getDfsDomainControllers(self, domain: str, timeout: float = 30) -> List[str]:
-        """The domain controllers of ``domain`` (NetBIOS or DNS name; the answer is
-        in the same form), asked of a domain controller (a DC referral,
-        [MS-DFSC] 3.3.5.3)."""
-        if not domain or any(sep in domain for sep in "\\/"):
-            raise ValueError("a domain name, not %r" % (domain,))
-        return [name for names in self._name_lists("\\" + domain, timeout) for name in names[1:]]
-
-    def _referral(self, request_path: str, timeout: float) -> ReferralResponse:
-        raw = self._run(self._dialect_ops().dfs_referral(request_path), timeout, "dfs referral")
-        return dfs.ReferralResponse.unpack(raw)
-
-    def _name_lists(self, request_path: str, timeout: float) -> List[List[str]]:
-        """[special name, expanded names...] of each name-list entry of a domain or DC
-        referral, without the leading backslashes the names are sent with."""
-        response = self._referral(request_path, timeout)
-        return [[name.lstrip("\\") for name in [ref.special_name] + list(ref.expanded_names)]
-                for ref in response.referrals if ref.is_name_list]
-
-    def _unc(self, service_name: str, path: str) -> str:
-        return dfs.join_unc(self.remote_name or self.server_ip, service_name, path)
-
-    def _referral_targets(self, service_name: str, path: str, timeout: float = 30, root: bool = False) -> List[Any]:
-        """The targets the server's referral (or the cache) gives for ``path``.  With
-        ``root`` the server is asked for the root referral (``\\server\\share`` only:
-        a DC refuses longer domain-namespace and sysvol requests, [MS-DFSC] 3.3.5.4)
-        and the rest of ``path`` is appended to its targets."""
-        unc = self._unc(service_name, path)
-        now = time.monotonic()
-        entry = self._dfs_cache.lookup(unc, now)
-        if entry is not None:
-            return list(entry.targets)
-        request_path = dfs.dfs_request_path(self._unc(service_name, "") if root else unc)
-        response = self._referral(request_path, timeout)
-        # PathConsumed counts UTF-16 bytes of the name as sent ([MS-DFSC] 2.2.4); what was
-        # sent is a prefix of the whole path, so the rest is appended the same way (the
-        # server may not claim more of it than it was sent).
-        if root and response.path_consumed > len(request_path.encode("utf-16-le")):
-            raise MalformedResponse("DFS root referral consumed %d bytes of a %d-byte request"
-                                    % (response.path_consumed, len(request_path.encode("utf-16-le"))))
-        targets = dfs.resolve(response, dfs.dfs_request_path(unc)) if root else dfs.resolve(response, request_path)
-        if not targets:
-            raise OperationFailure("DFS referral for %s has no targets" % unc, [], NtStatus.PATH_NOT_COVERED)
-        consumed = request_path.encode("utf-16-le")[:response.path_consumed].decode("utf-16-le", "replace")
-        self._dfs_cache.add("\\" + consumed.lstrip("\\"), response, now)
-        return targets
-
+    # ------------------------------------------------------------------ DFS peers
     def _dfs_peer(self, server: str) -> "SMBConnection":
         """This connection when ``server`` is the one it talks to, else a connection
         to ``server`` with the same credentials and options (kept until close())."""
-        if server.lower() in {n.lower() for n in (self.server_ip, self.remote_name) if n}:
+        if self._is_this_server(server):
             return self
         with self._dfs_peers_lock:
             key = (server.lower(), self._port)
             peer = self._dfs_peers.get(key)
             if peer is not None and peer.sock is not None and peer.broken is None:
                 return peer
-            peer = SMBConnection(self.username, self._password, self.my_name, server, self.domain, self.use_ntlm_v2,
-                                 self.sign_options, self.is_direct_tcp, self.encrypt, self.smb2_only, dfs=self.dfs,
-                                 allow_guest_fallback=self.allow_guest_fallback)
-            peer.kerberos_settings = self.kerberos_settings
-            peer._dfs_cache = self._dfs_cache
+            peer = self._new_peer(server)
             if not peer.connect(server, self._port, timeout=30):
-                raise OperationFailure("DFS target %s refused the logon" % server, [], NtStatus.LOGON_FAILURE)
+                raise OperationFailure("DFS target %s refused the logon" % server, [], P.NtStatus.LOGON_FAILURE)
             self._dfs_peers[key] = peer
             return peer
-
-    def _dfs_redirects(self, err: OperationFailure) -> bool:
-        """Whether ``err`` sends the call to a referral: a path behind a link, or a
-        share the server does not have (maybe a domain-based namespace)."""
-        return self.dfs and err.status in (NtStatus.PATH_NOT_COVERED, NtStatus.BAD_NETWORK_NAME)
-
-    def _dfs_each_target(self, service_name: str, path: str, timeout: float,
-                         call: Callable[["SMBConnection", str, str], Any],
-                         cause: Optional[OperationFailure] = None) -> Any:
-        """Run ``call(connection, share, path)`` at each target of the referral for
-        ``path`` until one is reachable.  ``cause`` is the failure that sent us here:
-        a missing share with no referral raises it (the share just does not exist)."""
-        if self._dfs_hops >= DFS_MAX_HOPS:
-            raise OperationFailure("DFS: more than %d referrals for %s (a link that points back?)"
-                                   % (DFS_MAX_HOPS, self._unc(service_name, path)), [], NtStatus.PATH_NOT_COVERED)
-        if cause is not None and cause.status == NtStatus.BAD_NETWORK_NAME:
-            try:
-                targets = self._referral_targets(service_name, path, timeout, root=True)
-            except OperationFailure as err:
-                self.log.debug("no root referral for missing share %r either (%s)", service_name, err)
-                raise cause from None
-        else:
-            targets = self._referral_targets(service_name, path, timeout)
-        problems: List[str] = []
-        for target in targets:
-            try:
-                conn = self._dfs_peer(target.server)
-            except (NotConnectedError, SMBTimeout, OSError) as err:
-                self.log.info("DFS target %s is unreachable (%s); trying the next", target.path, err)
-                self._dfs_cache.mark_dead(target)
-                problems.append("%s (%s)" % (target.path, err))
-                continue
-            saved, conn._dfs_hops = conn._dfs_hops, self._dfs_hops + 1
-            try:
-                return call(conn, target.share, target.rest)
-            finally:
-                conn._dfs_hops = saved
-        raise NotConnectedError("no DFS target of %s is reachable: %s"
-                                % (self._unc(service_name, path), "; ".join(problems)))
-
-    def _dfs_retry(self, method: str, service_name: str, path: str, args: Tuple[Any, ...],
-                   kwargs: Dict[str, Any], cause: Optional[OperationFailure] = None) -> Any:
-        timeout = float(kwargs.get("timeout", 30))
-        return self._dfs_each_target(service_name, path, timeout,
-                                     lambda conn, share, rest: getattr(conn, method)(share, rest, *args, **kwargs),
-                                     cause)
-
-    def _dfs_landing(self, service_name: str, path: str, timeout: float = 30) -> Tuple["SMBConnection", str, str]:
-        """(connection, share, path) where ``path`` lands, following every referral."""
-        try:
-            self._run(self._dialect_ops().get_attributes(service_name, normalize_path(path)), timeout,
-                      "getAttributes")
-            return self, service_name, path
-        except OperationFailure as err:
-            if not self._dfs_redirects(err):
-                if err.status in (NtStatus.OBJECT_NAME_NOT_FOUND, NtStatus.NO_SUCH_FILE):
-                    return self, service_name, path
-                raise
-            cause = err
-        return self._dfs_each_target(service_name, path, timeout,
-                                     lambda conn, share, rest: conn._dfs_landing(share, rest, timeout), cause)
-
-
-def _remaining_size(file_obj: Any) -> Optional[int]:
-    try:
-        pos = file_obj.tell()
-        end = file_obj.seek(0, os.SEEK_END)
-        file_obj.seek(pos)
-        return max(0, end - pos)
-    except (AttributeError, OSError, ValueError):
-        return None
-
-
-class _Progress:
-    """tqdm (imported lazily, optional) and/or a ``progress(done, total)`` callback."""
-
-    def __init__(self, name: str, total: Optional[int], show: bool, tqdm_kwargs: Optional[Dict[str, Any]],
-                 callback: Optional[Callable[[int, int], None]]) -> None:
-        self.total = total
-        self.done = 0
-        self.callback = callback
-        self.bar: Any = None
-        if show:
-            try:
-                from tqdm import tqdm
-            except ImportError:
-                logging.getLogger("SMB.SMBConnection").warning(
-                    "show_progress=True needs tqdm (pip install smbwire[progress])")
-            else:
-                kwargs = {"total": total, "unit": "B", "unit_scale": True, "unit_divisor": 1024,
-                          "desc": name.rsplit("\\", 1)[-1]}
-                kwargs.update(tqdm_kwargs or {})
-                self.bar = tqdm(**kwargs)
-        self.update: Optional[Callable[[int], None]] = self._update if (self.bar is not None or callback is not None) else None
-
-    def set_total(self, total: int) -> None:
-        """The size became known once the operation started."""
-        self.total = total
-        if self.bar is not None:
-            self.bar.total = total
-            self.bar.refresh()
-
-    def _update(self, n: int) -> None:
-        self.done += n
-        if self.bar is not None:
-            self.bar.update(n)
-        if self.callback is not None:
-            self.callback(self.done, self.total if self.total is not None else -1)
-
-    def __enter__(self) -> "_Progress":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        if self.bar is not None:
-            self.bar.close()
 
 
 # -- pysmb's star-imported names (see smb._reexport) ----------------------------------------------

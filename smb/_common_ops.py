@@ -48,15 +48,18 @@ class FileHandle:
     dialect object (one per connection) the id belongs to.
     """
 
-    __slots__ = ("dialect", "tree", "fid", "path", "size", "is_directory", "is_open")
+    __slots__ = ("dialect", "tree", "fid", "path", "size", "is_directory", "is_open", "attributes")
 
-    def __init__(self, dialect: Any, tree: Any, fid: Any, path: str, size: int, is_directory: bool) -> None:
+    def __init__(self, dialect: Any, tree: Any, fid: Any, path: str, size: int, is_directory: bool,
+                 attributes: int = 0) -> None:
         self.dialect = dialect
         self.tree = tree
         self.fid = fid
         self.path = path
         self.size = size
         self.is_directory = is_directory
+        #: The file attributes the server reported when it was opened.
+        self.attributes = attributes
         #: False once CLOSE was sent.
         self.is_open = True
 

@@ -28,7 +28,7 @@ from ._common_ops import CommonOps, FileHandle, Listing, ReceivedMessage, header
 from ._pipeline import ReadPlan
 from .dfs import ReferralRequest
 from .base import SIGN_WHEN_SUPPORTED, SharedDevice, WaitAny, WaitQuiet, matches_search, shared_file
-from .exceptions import MalformedResponse, NotReadyError, OperationFailure, ProtocolError, UnsupportedFeature
+from .exceptions import MalformedResponse, NotReadyError, OperationFailure, ProtocolError, SMBTimeout, UnsupportedFeature
 from .nt_status import LOGON_FAILURES, NtStatus, status_name
 
 log = logging.getLogger("SMB.SMBConnection")
@@ -522,9 +522,23 @@ class Smb1Dialect(CommonOps):
         req = S.NtCreateAndXRequest(file_name=_smb_path(path), desired_access=access, share_access=share,
                                     create_disposition=disposition, create_options=options,
                                     ext_file_attributes=attributes)
-        resp = yield self.send(req, tree.tid, flags2=_path_flags2(path))
+        mid = self.send(req, tree.tid, flags2=_path_flags2(path))
+        try:
+            resp = yield mid
+        except SMBTimeout:
+            # Given up while the NT_CREATE_ANDX was out: if it still opens the file, close it.
+            self.core.on_late_answer(mid, lambda late: self._close_late_open(late, tree))
+            raise
         self.check(resp, "%s '%s' on '%s'" % (what, path, tree.name))
         return resp.parse(S.NtCreateAndXResponse)
+
+    def _close_late_open(self, resp: Any, tree: Tree) -> None:
+        try:
+            self.check(resp, "late open")
+            fid = resp.parse(S.NtCreateAndXResponse).fid
+        except (OperationFailure, ProtocolError):
+            return
+        self.core.drop_answer(self.send(S.CloseRequest(fid=fid), tree.tid))
 
     def close_file(self, tree: Tree, fid: int):
         # READs or WRITEs given up (a timeout) may still be served: not before they are answered.
@@ -887,7 +901,8 @@ class Smb1Dialect(CommonOps):
                      options: int):
         """NT_CREATE_ANDX kept open for a file object."""
         opened = yield from self.open(tree, path, access, disposition, options, "open", share=share_access)
-        return FileHandle(self, tree, opened.fid, path, opened.end_of_file, opened.directory)
+        return FileHandle(self, tree, opened.fid, path, opened.end_of_file, opened.directory,
+                          opened.ext_file_attributes)
 
     def truncate_handle(self, handle: FileHandle, size: int):
         """TRANS2_SET_FILE_INFORMATION SMB_SET_FILE_END_OF_FILE_INFO ([MS-CIFS]

@@ -24,7 +24,7 @@ from ._credits import CreditWindow
 from ._pipeline import ReadPlan
 from .base import (SIGN_NEVER, SIGN_WHEN_SUPPORTED, SharedDevice, SharedFile, WaitAny, WaitCredits, matches_search,
                    shared_file)
-from .exceptions import MalformedResponse, NotReadyError, OperationFailure, ProtocolError, UnsupportedFeature
+from .exceptions import MalformedResponse, NotReadyError, OperationFailure, ProtocolError, SMBTimeout, UnsupportedFeature
 from .dfs import ReferralRequest, ReferralRequestEx
 from .nt_status import LOGON_FAILURES, NtStatus, status_name
 from .smb2_structs import (CloseRequest, CloseResponse, CopyChunk, CopyChunkCopy, CopyChunkResponse,
@@ -476,8 +476,23 @@ class Smb2Dialect(CommonOps):
         if not self.credits.can_send(charge):
             yield WaitCredits(charge)
         mid = self.send(command, body, tree, resp_size)
-        resp = yield mid
+        try:
+            resp = yield mid
+        except SMBTimeout:
+            if command == CMD.CREATE:
+                # Given up while the CREATE was out: if it still opens the file, close it.
+                self.core.on_late_answer(mid, lambda late: self._close_late_open(late, tree))
+            raise
         return resp
+
+    def _close_late_open(self, resp: Smb2Response, tree: Optional[Tree]) -> None:
+        if resp.header.status != NtStatus.SUCCESS or tree is None:
+            return
+        if not self.credits.has(1):
+            log.debug("no credit left to close a late open; the server closes it at logoff")
+            return
+        file_id = CreateResponse.unpack_from(resp.buf, HEADER_SIZE).file_id
+        self.core.drop_answer(self.send(CMD.CLOSE, CloseRequest(file_id=file_id).pack(), tree))
 
     @staticmethod
     def check(resp: Smb2Response, what: str, ok: Sequence[int] = (NtStatus.SUCCESS,)) -> Smb2Response:
@@ -1219,7 +1234,7 @@ class Smb2Dialect(CommonOps):
         self.check(resp, "open '%s' on '%s'" % (path, tree.name))
         created = CreateResponse.unpack_from(resp.buf, HEADER_SIZE)
         return FileHandle(self, tree, created.file_id, path, created.end_of_file,
-                          bool(created.file_attributes & C.ATTR_DIRECTORY))
+                          bool(created.file_attributes & C.ATTR_DIRECTORY), created.file_attributes)
 
     def _server_copy(self, source: FileHandle, target: FileHandle, progress: Optional[Callable[[int], None]]):
         """Server-side copy ([MS-SMB2] 3.2.4.20.2): FSCTL_SRV_REQUEST_RESUME_KEY

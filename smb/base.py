@@ -300,6 +300,8 @@ class SMB(NMBSession):
         self._ready: Dict[int, Tuple[Optional[Operation], Any]] = {}
         self._outstanding: Dict[int, Optional[Operation]] = {}
         self._abandoned: set = set()
+        #: Handlers for answers that come after their operation gave up (see on_late_answer).
+        self._late: Dict[int, Callable[[Any], None]] = {}
         self._current: Optional[Operation] = None
         #: Operations waiting for SMB2 credits, in arrival order.
         self._credit_waiters: List[Operation] = []
@@ -529,6 +531,19 @@ class SMB(NMBSession):
         (whether or not anyone still waits for it)."""
         return key in self._outstanding or key in self._abandoned
 
+    def on_late_answer(self, key: int, handler: Callable[[Any], None]) -> None:
+        """When the answer to ``key`` (whose operation gave up) arrives, call
+        ``handler(response)`` before dropping it: a CREATE answered after its
+        operation was abandoned opened a file nobody holds, and the handler closes it."""
+        if key in self._abandoned:
+            self._late[key] = handler
+
+    def drop_answer(self, key: int) -> None:
+        """Nobody waits for the answer to ``key`` (a request sent from a late-answer
+        handler): drop it when it arrives."""
+        self._outstanding.pop(key, None)
+        self._abandoned.add(key)
+
     # -- running operations ----------------------------------------------------
     def start(self, gen: OpGen, name: str = "") -> Operation:
         """Start an operation generator; returns its :class:`Operation`."""
@@ -667,6 +682,9 @@ class SMB(NMBSession):
         except KeyError:
             if key in self._abandoned:
                 self._abandoned.discard(key)
+                handler = self._late.pop(key, None)
+                if handler is not None:
+                    handler(response)
                 log.debug("dropping late response to abandoned message %d", key)
                 if not self._abandoned and self._quiet_waiters:
                     waiters, self._quiet_waiters = self._quiet_waiters, []

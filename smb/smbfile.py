@@ -25,7 +25,7 @@ import errno
 import io
 import logging
 import os
-from typing import Any, Deque, List, Optional, Tuple
+from typing import Any, Deque, List, NamedTuple, Optional, Tuple
 
 from . import smb_constants as C
 from .exceptions import NotConnectedError, OperationFailure, SMBTimeout
@@ -531,10 +531,24 @@ class SMBBufferedRandom(_Flushing, io.BufferedRandom):
     """``io.BufferedRandom`` whose ``flush()`` reaches the server."""
 
 
-def open_file(conn: Any, service_name: str, path: str, mode: str = "rb", buffering: int = -1,
-              encoding: Optional[str] = None, errors: Optional[str] = None, newline: Optional[str] = None,
-              share_access: str = "r", timeout: float = 30) -> Any:
-    """:func:`open` over SMB (see :meth:`smb.SMBConnection.SMBConnection.openFile`)."""
+class OpenMode(NamedTuple):
+    """What an :func:`open`-style mode asks of the server and of the file object."""
+
+    access: int
+    disposition: int
+    share_mask: int
+    can_read: bool
+    can_write: bool
+    appending: bool
+    binary: bool
+    #: FileIO's spelling of the mode ('w+' shows as 'rb+').
+    raw_mode: str
+
+
+def parse_mode(mode: str, buffering: int, encoding: Optional[str], errors: Optional[str],
+               newline: Optional[str], share_access: str) -> OpenMode:
+    """Check :func:`open`'s arguments as :func:`open` does (the same errors) and say
+    what they ask for."""
     if not isinstance(mode, str):
         raise TypeError("invalid mode: %r" % (mode,))
     if not isinstance(buffering, int):
@@ -559,7 +573,6 @@ def open_file(conn: Any, service_name: str, path: str, mode: str = "rb", bufferi
     if not binary and buffering == 0:
         raise ValueError("can't have unbuffered text I/O")
     share_mask = share_access_mask(share_access)
-
     can_read = reading or updating
     can_write = not reading or updating
     access = (_READ_ACCESS if can_read else 0) | (_WRITE_ACCESS if can_write else 0)
@@ -571,10 +584,18 @@ def open_file(conn: Any, service_name: str, path: str, mode: str = "rb", bufferi
         disposition = C.FILE_OPEN_IF
     else:
         disposition = C.FILE_OPEN
-    # FileIO's spelling: 'w+' shows as 'rb+'.
     raw_mode = ("x" if creating else "a" if appending else "r" if reading or updating else "w") + "b" \
         + ("+" if updating else "")
+    return OpenMode(access, disposition, share_mask, can_read, can_write, appending, binary, raw_mode)
 
+
+def open_file(conn: Any, service_name: str, path: str, mode: str = "rb", buffering: int = -1,
+              encoding: Optional[str] = None, errors: Optional[str] = None, newline: Optional[str] = None,
+              share_access: str = "r", timeout: float = 30) -> Any:
+    """:func:`open` over SMB (see :meth:`smb.SMBConnection.SMBConnection.openFile`)."""
+    m = parse_mode(mode, buffering, encoding, errors, newline, share_access)
+    access, disposition, share_mask, can_read, can_write, appending, binary, raw_mode = m
+    updating = "+" in mode
     ops = conn._dialect_ops()
     handle = conn._run(ops.open_handle(service_name, path, access, disposition, share_mask), timeout, "openFile")
     try:

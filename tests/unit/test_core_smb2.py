@@ -588,6 +588,37 @@ def test_abandon_then_late_response_is_dropped() -> None:
     assert run(core, peer, core.dialect.echo(b"next")) == b"next"
 
 
+def test_abandoned_open_answered_late_is_closed() -> None:
+    """An operation given up while its CREATE is out: the CREATE still opens the file when it
+    is answered, and the core closes that open (nobody else holds its file id)."""
+    core, peer = connect(fp.D210, files={"f.bin": _blob(1000)})
+    held: List[bytes] = []
+    # Every answer but the CREATE's goes back at once.
+    peer.transform = lambda messages: [m for m in messages if struct.unpack_from("<H", m, 12)[0] != fp.CREATE
+                                       or held.append(m)]
+    op = core.start(core.dialect.open_handle("share", "f.bin", 0x1, 1, 7), "open")
+    for _ in range(3):
+        for frame in split_frames(core.data_to_send(), True):
+            peer.handle(frame)
+        for message in peer.flush():
+            feed(core, message)
+    assert len(commands(peer, fp.CREATE)) == 1 and len(held) == 1 and not op.done
+    core.abandon(op)
+    assert commands(peer, fp.CLOSE) == []
+    peer.transform = None
+    feed(core, held[0])                    # the late CREATE answer: its open is closed
+    for frame in split_frames(core.data_to_send(), True):
+        peer.handle(frame)
+    closes = commands(peer, fp.CLOSE)
+    assert len(closes) == 1
+    created = peer.requests.index(commands(peer, fp.CREATE)[0])
+    assert peer.requests.index(closes[0]) > created
+    for message in peer.flush():           # the CLOSE's answer is dropped quietly
+        feed(core, message)
+    assert core.broken is None and core._late == {}
+    assert run(core, peer, core.dialect.echo(b"next")) == b"next"
+
+
 _ABANDON_BUG = ("BUG: SMB.abandon() (smb/base.py) calls op.gen.close(); operations whose "
                 "'finally:' yields a CLOSE (retrieve, store, list_path, ...) answer GeneratorExit "
                 "with another yield, so close() raises RuntimeError('generator ignored GeneratorExit')")

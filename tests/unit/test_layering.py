@@ -2,7 +2,8 @@
 
 Only the blocking drivers (``smb/SMBConnection.py``, ``smb/SMBHandler.py``,
 ``nmb/NetBIOS.py``, ``smb/krb5_kdc.py``, the blocking KDC transport they use, and
-``smb/fsspec.py``, which sits on ``SMBConnection``, and the Twisted driver ``nmb/NetBIOSProtocol.py``) may import ``socket``, ``select``, ``selectors`` or
+``smb/fsspec.py``, which sits on ``SMBConnection``, the Twisted driver ``nmb/NetBIOSProtocol.py``
+and the asyncio driver ``smb/aio.py``) may import ``socket``, ``select``, ``selectors`` or
 ``threading`` or call ``time.sleep``.  Imports inside functions count, and
 so do ``__import__("socket")`` and ``importlib.import_module("socket")``.
 """
@@ -21,7 +22,9 @@ ALLOWED = {os.path.join("smb", "SMBConnection.py"), os.path.join("smb", "SMBHand
            # The fsspec filesystem sits on SMBConnection; its connection pool has a lock.
            os.path.join("smb", "fsspec.py"),
            # The Twisted name service driver sets SO_BROADCAST on its port's socket.
-           os.path.join("nmb", "NetBIOSProtocol.py")}
+           os.path.join("nmb", "NetBIOSProtocol.py"),
+           # The asyncio SMB driver sizes its transport's socket buffers.
+           os.path.join("smb", "aio.py")}
 
 
 def violations(source: str, filename: str = "<src>") -> List[str]:
