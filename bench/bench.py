@@ -17,6 +17,7 @@ ratio of each client to ``smbclient``. See ``bench/README.rst``.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import cProfile
 import datetime as _dt
 import functools
@@ -43,7 +44,8 @@ _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if _REPO not in sys.path:
     sys.path.insert(0, _REPO)
 
-from smb.SMBConnection import SMBConnection  # noqa: E402  (after the sys.path fix above)
+from smb import aio  # noqa: E402  (after the sys.path fix above)
+from smb.SMBConnection import SMBConnection  # noqa: E402
 from tests.samba_server import SambaServer, SambaStartError, find_smbd  # noqa: E402
 
 __all__ = ["CONFIGS", "WORKLOADS", "Config", "Sizes", "Sample", "main"]
@@ -63,14 +65,19 @@ WORKLOADS: Dict[str, Tuple[str, str]] = {
     "small-retrieve": ("files/s", "file"),
     "par-retrieve": ("MB/s", "GiB"),
     "threads-small": ("files/s", "file"),
+    "asyncio-small": ("files/s", "file"),
 }
 #: Clients of the workloads that compare ways of using our connection (peers are not run there).
 _OURS_VARIANTS: Dict[str, Tuple[str, ...]] = {
     "par-retrieve": ("ours", "ours-8conn", "ours-serial"),
     "threads-small": ("ours",),
+    # One connection each: 64 asyncio tasks at once, the same files awaited one after the
+    # other, and the blocking driver with 16 threads.
+    "asyncio-small": ("ours-asyncio64", "ours-asyncio-serial", "ours-16threads"),
 }
 PAR_FILES = 8
 SMALL_THREADS = 16
+ASYNC_TASKS = 64
 _ALIASES: Dict[str, Tuple[str, ...]] = {"small": ("small-store", "small-retrieve"), "transfer": ("retrieve", "store")}
 
 
@@ -532,7 +539,13 @@ class ConfigRun:
                 with self.ours_connect() as conn:
                     _in_threads([functools.partial(retrieve_par, conn, i) for i in range(PAR_FILES)])
             return run
-        if workload == "threads-small":
+        if workload == "asyncio-small" and client.startswith("ours-asyncio"):
+            concurrent = client == "ours-asyncio64"
+
+            def run() -> None:
+                asyncio.run(self._asyncio_small(concurrent))
+            return run
+        if workload in ("threads-small", "asyncio-small"):
             def run() -> None:
                 names = self.small_names
                 with self.ours_connect() as conn:
@@ -542,6 +555,25 @@ class ConfigRun:
                     _in_threads([functools.partial(reader, k) for k in range(SMALL_THREADS)])
             return run
         raise ValueError(workload)
+
+    async def _asyncio_small(self, concurrent: bool) -> None:
+        """The small files retrieved over one asyncio connection: ASYNC_TASKS tasks at
+        once (each taking every ASYNC_TASKS-th file), or one after the other."""
+        assert self.server is not None
+        names = self.small_names
+        conn = aio.SMBConnection(self.server.user, self.server.password, "smbwire-bench", self.server.netbios_name,
+                                 is_direct_tcp=self.config.direct_tcp, encrypt=self.config.encrypt)
+        if not await conn.connect(self.server.host, self.port, timeout=60):
+            raise RuntimeError("logon refused")
+        async with conn:
+            async def reader(k: int, step: int) -> None:
+                for name in names[k::step]:
+                    await conn.retrieveFile(SHARE, "small-src/" + name, io.BytesIO())
+
+            if concurrent:
+                await asyncio.gather(*(reader(k, ASYNC_TASKS) for k in range(ASYNC_TASKS)))
+            else:
+                await reader(0, 1)
 
     def verify_ours(self) -> None:
         """Untimed: our client reads and writes correct bytes in this configuration."""
@@ -613,7 +645,7 @@ class ConfigRun:
             return "exit"
         if workload == "small-store":
             return "prompt OFF; lcd %s; cd small-smbclient; mput f*" % self.small_local
-        if workload in ("small-retrieve", "threads-small"):
+        if workload in ("small-retrieve", "threads-small", "asyncio-small"):
             return "prompt OFF; lcd %s; cd small-src; mget f*" % bench.small_out
         if workload == "par-retrieve":  # one client session, the files one after the other
             return "; ".join("get par-%d.bin /dev/null" % i for i in range(PAR_FILES))

@@ -49,6 +49,7 @@ from .smbfile import default_buffer_size, parse_mode
 __all__ = ["SMBConnection", "SMBFile", "SIGN_NEVER", "SIGN_WHEN_SUPPORTED", "SIGN_WHEN_REQUIRED"]
 
 log = logging.getLogger("SMB.SMBConnection")
+_SMALL = 64 * 1024
 _ANY_NEWLINE = re.compile("\r\n|\r|\n")
 
 
@@ -255,6 +256,11 @@ class SMBConnection(ClientBase):
         if fut is not None and not fut.done():
             fut.set_exception(SMBTimeout("operation %s timed out" % op.name))
 
+    def op_finished(self, op: Operation) -> None:
+        fut = self._waiters.get(op)
+        if fut is not None and not fut.done():
+            fut.set_result(None)
+
     def _wake(self, everyone: Optional[BaseException] = None) -> None:
         """Resolve the futures of finished operations (of all, with ``everyone``)."""
         for op, fut in list(self._waiters.items()):
@@ -270,10 +276,21 @@ class SMBConnection(ClientBase):
         frames = self.frames_to_send()
         if stream is None or stream.transport is None:
             return
+        # Small pieces (headers, small requests, whole small frames) go out joined: one
+        # send instead of one per piece; large payloads are written as they are.
         write = stream.transport.write
+        small: List[Any] = []
         for frame in frames:
             for piece in frame:
+                if len(piece) < _SMALL:
+                    small.append(piece)
+                    continue
+                if small:
+                    write(b"".join(small))
+                    small = []
                 write(piece)
+        if small:
+            write(b"".join(small))
 
     def _frame_in(self, stream: _Stream, packet_type: int, frame: memoryview) -> None:
         if stream is not self._stream:
@@ -293,7 +310,6 @@ class SMBConnection(ClientBase):
             self._stream_failed(stream, err)
             return
         self._flush()
-        self._wake()
 
     def _stream_failed(self, stream: _Stream, err: BaseException) -> None:
         if stream is not self._stream:

@@ -214,7 +214,7 @@ OpGen = Generator[Union[int, WaitAny, WaitCredits, WaitQuiet], Any, Any]
 class Operation:
     """A running operation: its generator, what it waits for, its outcome."""
 
-    __slots__ = ("gen", "waiting", "any_wait", "done", "result", "error", "name", "credit_need")
+    __slots__ = ("gen", "waiting", "any_wait", "done", "result", "error", "name", "credit_need", "keys")
 
     def __init__(self, gen: OpGen, name: str) -> None:
         self.gen = gen
@@ -224,6 +224,8 @@ class Operation:
         self.any_wait = False
         #: Credits the operation waits for in the core's queue (0: not queued).
         self.credit_need = 0
+        #: Its requests whose answers it has not taken yet (due, or arrived early).
+        self.keys: set = set()
         self.done = False
         self.result: Any = None
         self.error: Optional[BaseException] = None
@@ -519,7 +521,10 @@ class SMB(NMBSession):
     # -- message-id bookkeeping (used by the dialect objects) -----------------
     def expect(self, key: int) -> None:
         """Record that a response with ``key`` is due to the running operation."""
-        self._outstanding[key] = self._current
+        owner = self._current
+        self._outstanding[key] = owner
+        if owner is not None:
+            owner.keys.add(key)
         self._abandoned.discard(key)
 
     def is_expected(self, key: int) -> bool:
@@ -541,7 +546,9 @@ class SMB(NMBSession):
     def drop_answer(self, key: int) -> None:
         """Nobody waits for the answer to ``key`` (a request sent from a late-answer
         handler): drop it when it arrives."""
-        self._outstanding.pop(key, None)
+        owner = self._outstanding.pop(key, None)
+        if owner is not None:
+            owner.keys.discard(key)
         self._abandoned.add(key)
 
     # -- running operations ----------------------------------------------------
@@ -587,6 +594,10 @@ class SMB(NMBSession):
                 op.done, op.error = True, err
         op.done = True
         self._forget(op)
+        self.op_finished(op)
+
+    def op_finished(self, op: Operation) -> None:
+        """Hook: ``op`` just ended (a driver wakes whoever waits for it)."""
 
     def _forget(self, op: Operation) -> None:
         """Drop every response due to ``op`` that it is not waiting for now."""
@@ -594,14 +605,18 @@ class SMB(NMBSession):
             self._unqueue(op)
         if op in self._quiet_waiters:
             self._quiet_waiters.remove(op)
+        if not op.keys:
+            return
         waiting = op.waiting or ()
-        for key, owner in list(self._outstanding.items()):
-            if owner is op and key not in waiting:
+        for key in list(op.keys):
+            if key in self._ready:
+                del self._ready[key]
+            elif key in waiting:
+                continue
+            elif self._outstanding.get(key) is op:
                 del self._outstanding[key]
                 self._abandoned.add(key)
-        for key, (owner, _) in list(self._ready.items()):
-            if owner is op:
-                del self._ready[key]
+            op.keys.discard(key)
 
     def _advance(self, op: Operation, value: Any, exc: Optional[BaseException]) -> None:
         prev, self._current = self._current, op
@@ -615,10 +630,12 @@ class SMB(NMBSession):
                 except StopIteration as stop:
                     op.done, op.result = True, stop.value
                     self._forget(op)
+                    self.op_finished(op)
                     return
                 except BaseException as err:  # noqa: BLE001 - handed to the caller via outcome()
                     op.done, op.error = True, err
                     self._forget(op)
+                    self.op_finished(op)
                     # A response body that does not decode fails only this
                     # operation; anything else wrong with the protocol (bad
                     # signature, failed downgrade check, ...) ends the connection.
@@ -655,12 +672,12 @@ class SMB(NMBSession):
                     ready = self._ready
                     hit = next((key for key in ready if key in keys), None) if ready else None
                     if hit is not None:
-                        value = (hit, ready.pop(hit)[1])
+                        value = (hit, self._take_ready(hit))
                         continue
                     op.waiting, op.any_wait = keys, True
                     return
                 if request in self._ready:
-                    value = self._ready.pop(request)[1]
+                    value = self._take_ready(request)
                     continue
                 if request not in self._outstanding:
                     raise ProtocolError("operation %s waits for message %d that was never sent"
@@ -669,6 +686,12 @@ class SMB(NMBSession):
                 return
         finally:
             self._current = prev
+
+    def _take_ready(self, key: int) -> Any:
+        owner, response = self._ready.pop(key)
+        if owner is not None:
+            owner.keys.discard(key)
+        return response
 
     def deliver(self, key: int, response: Any, copy: Callable[[Any], Any]) -> None:
         """Hand the response for ``key`` to whoever waits for it.
@@ -696,6 +719,7 @@ class SMB(NMBSession):
                                 % key) from None
         if owner is not None and owner.waiting is not None and key in owner.waiting:
             owner.waiting = None
+            owner.keys.discard(key)
             self._advance(owner, (key, response) if owner.any_wait else response, None)
         else:
             self._ready[key] = (owner, copy(response))

@@ -36,6 +36,9 @@ def test_quick_run_prints_a_ratio_table():
                                  re.M)
                 assert row.search(out), "no row for %s/%s/%s in:\n%s" % (config, workload, client, out)
     for config in ("plain", "aes128"):
+        for client in ("ours-asyncio64", "ours-asyncio-serial", "ours-16threads"):  # one connection, asyncio
+            assert re.search(r"^%s\s+asyncio-small\s+%s\s+[0-9.]+\s" % (config, client), out, re.M), out
+    for config in ("plain", "aes128"):
         for client in ("ours-8conn", "ours-serial"):  # the other ways to fetch 8 files
             assert re.search(r"^%s\s+par-retrieve\s+%s\s+[0-9.]+\s" % (config, client), out, re.M), out
     assert "failed" not in out, out
