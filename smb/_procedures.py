@@ -346,6 +346,12 @@ class ClientBase(SMB):
         """
         if self._transport_open():
             yield HangUp(self)
+        return (yield from self._connect(ip, port, sock_family, timeout))
+
+    def _connect(self, ip: str, port: int, sock_family: Optional[int], timeout: float) -> Proc[bool]:
+        """connect() but for closing the old transport first: a driver whose transport
+        was opened for it (Twisted's ``connectTCP``) starts here, its first Dial
+        taking that transport."""
         self.auth_result = None
         deadline = time.monotonic() + timeout
         smb1_first = not self.smb2_only and not (smb_structs.SUPPORT_SMB2 and SERVER_MEMORY.ignores_smb1(ip, port))

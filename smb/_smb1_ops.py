@@ -533,9 +533,13 @@ class Smb1Dialect(CommonOps):
         return resp.parse(S.NtCreateAndXResponse)
 
     def _close_late_open(self, resp: Any, tree: Tree) -> None:
+        """The NT_CREATE_ANDX (maybe chained with a READ_ANDX) of an operation that gave
+        up was answered: when it opened the file, close it."""
         try:
-            self.check(resp, "late open")
-            fid = resp.parse(S.NtCreateAndXResponse).fid
+            blocks = S.parse_blocks(resp.buf)[1]
+            if not blocks or blocks[0].command != C.SMB_COM_NT_CREATE_ANDX or not len(blocks[0].words):
+                return
+            fid = S.NtCreateAndXResponse.from_block(blocks[0]).fid
         except (OperationFailure, ProtocolError):
             return
         self.core.drop_answer(self.send(S.CloseRequest(fid=fid), tree.tid))
@@ -735,7 +739,12 @@ class Smb1Dialect(CommonOps):
         create = S.NtCreateAndXRequest(file_name=_smb_path(path), desired_access=access, share_access=_SHARE_ALL,
                                        create_disposition=C.FILE_OPEN, create_options=C.FILE_NON_DIRECTORY_FILE)
         read = S.ReadAndXRequest(fid=0xFFFF, offset=offset, max_count=first)
-        resp = yield self.send([create, read], tree.tid, flags2=_path_flags2(path))
+        mid = self.send([create, read], tree.tid, flags2=_path_flags2(path))
+        try:
+            resp = yield mid
+        except SMBTimeout:
+            self.core.on_late_answer(mid, lambda late: self._close_late_open(late, tree))
+            raise
         blocks = S.parse_blocks(resp.buf)[1]
         if resp.status != NtStatus.SUCCESS and (not blocks or blocks[0].command != C.SMB_COM_NT_CREATE_ANDX
                                                 or len(blocks[0].words) == 0):

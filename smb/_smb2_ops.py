@@ -1393,13 +1393,18 @@ class Smb2Listing(Listing):
                                     (CMD.QUERY_DIRECTORY, query, tree, room, None)], related=True)
             got: Dict[int, Smb2Response] = {}
             pending = set(mids)
-            while pending:
-                mid, part = yield WaitAny(pending)
-                pending.discard(mid)
-                got[mid] = part.detached() if pending else part
-                if mid == mids[0] and part.header.status == NtStatus.SUCCESS:
-                    # Known at once, so that a listing given up mid-way still closes it.
-                    self.file_id = CreateResponse.unpack_from(part.buf, HEADER_SIZE).file_id
+            try:
+                while pending:
+                    mid, part = yield WaitAny(pending)
+                    pending.discard(mid)
+                    got[mid] = part.detached() if pending else part
+                    if mid == mids[0] and part.header.status == NtStatus.SUCCESS:
+                        # Known at once, so that a listing given up mid-way still closes it.
+                        self.file_id = CreateResponse.unpack_from(part.buf, HEADER_SIZE).file_id
+            except SMBTimeout:
+                if mids[0] in pending:  # given up before the CREATE was answered: close what it opens
+                    d.core.on_late_answer(mids[0], lambda late: d._close_late_open(late, tree))
+                raise
             d.check(got[mids[0]], what)
             resp = got[mids[1]]
         else:

@@ -24,9 +24,6 @@ ALLOWED = {
     "smb.*.dialect: missing": "loop variable left behind in pysmb's smb_structs",
     "smb.*.i: missing": "loop variable left behind in pysmb's smb_structs",
     "smb.*.name: missing": "loop variable left behind in pysmb's smb_structs",
-    # pysmb's Twisted SMB classes arrive with the Twisted SMB driver (issue 14), as the
-    # optional ``twisted`` extra (nmb.NetBIOSProtocol is there).
-    "smb.SMBProtocol: module not importable (ModuleNotFoundError)": "Twisted driver: issue 14",
 }
 
 
