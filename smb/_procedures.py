@@ -1123,12 +1123,25 @@ ITERATING = ("iterPath", "walk")
 
 def expose(proc: Callable[..., Proc[Any]], run: Callable[[Any, Proc[Any]], Any]) -> Callable[..., Any]:
     """The public method for procedure ``proc``: ``run(self, proc(self, ...))``, with
-    the procedure's name (without ``_p_``), signature and docstring."""
+    the procedure's name (without ``_p_``), signature and docstring; a coroutine
+    function (an async generator function) when ``run`` is one."""
 
-    @functools.wraps(proc)
-    def method(self: Any, *args: Any, **kwargs: Any) -> Any:
-        return run(self, proc(self, *args, **kwargs))
-
+    method: Callable[..., Any]
+    if inspect.iscoroutinefunction(run):
+        async def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+            return await run(self, proc(self, *args, **kwargs))
+    elif inspect.isasyncgenfunction(run):
+        async def method(self: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[misc]
+            inner = run(self, proc(self, *args, **kwargs))
+            try:
+                async for item in inner:
+                    yield item
+            finally:
+                await inner.aclose()
+    else:
+        def method(self: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[misc]
+            return run(self, proc(self, *args, **kwargs))
+    method = functools.wraps(proc)(method)
     method.__name__ = proc.__name__[3:]
     method.__qualname__ = method.__name__
     return method

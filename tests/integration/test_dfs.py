@@ -258,3 +258,43 @@ def test_tree_methods_follow_links_to_another_server(dfs_env) -> None:
         assert not os.path.exists(on_disk)
     finally:
         conn.close()
+
+
+def test_asyncio_driver_follows_links(dfs_env) -> None:
+    """The asyncio connection runs the same DFS procedures: links to another share, to another
+    server (a second asyncio connection), past a dead first target, loops reported; many tasks
+    at once share one referral cache and one peer connection."""
+    import asyncio
+
+    from smb import aio
+
+    _, ns, target = dfs_env
+    files = {"a-%02d.bin" % i: os.urandom(20_000 + i) for i in range(16)}
+    for name, data in files.items():
+        _put_on_target(target, name, data)
+
+    async def main() -> None:
+        conn = aio.SMBConnection(ns.user, ns.password, "dfsclient", ns.host, is_direct_tcp=True)
+        assert await conn.connect(ns.host, 445, timeout=30) is True
+        async with conn:
+            async def fetch(name: str) -> bytes:
+                out = io.BytesIO()
+                await conn.retrieveFile("dfs", "there/sub/" + name, out)
+                return out.getvalue()
+
+            got = await asyncio.gather(*(fetch(n) for n in files))
+            assert dict(zip(files, got)) == files
+            assert list(conn._dfs_peers) == [(target.host, 445)]
+            names = {f.filename async for f in conn.iterPath("dfs", "there/sub")}
+            assert set(files) <= names
+            assert await conn.resolveDfsPath("dfs", "there/sub/a-00.bin") == \
+                "\\\\%s\\other\\sub\\a-00.bin" % target.host
+            out = io.BytesIO()
+            await conn.retrieveFile("dfs", "fallback/sub/a-01.bin", out, timeout=60)
+            assert out.getvalue() == files["a-01.bin"]
+            await conn.storeFile("dfs", "here/aio-%s.txt" % uuid.uuid4().hex[:6], io.BytesIO(b"same server"))
+            with pytest.raises(OperationFailure, match="referrals"):
+                await conn.listPath("dfs", "loop/x")
+        assert conn._dfs_peers == {}
+
+    asyncio.run(main())

@@ -362,3 +362,68 @@ def test_kdc_and_realm_from_krb5_config_and_negotiate_by_default(addc, monkeypat
         assert conn.kerberos_settings.tickets  # Kerberos was used, not NTLM
     finally:
         conn.close()
+
+
+@pytest.mark.parametrize("dialect", ["NT1", "SMB3_11"])
+def test_asyncio_driver_logs_on_with_kerberos(addc, dialect) -> None:
+    """The asyncio connection runs the same logon procedure: the KDC exchanges in a worker
+    thread, then SESSION_SETUP with the ticket; signing with the Kerberos key is verified."""
+    import asyncio
+
+    from smb import aio
+
+    async def main() -> None:
+        conn = aio.SMBConnection("alice", addc.users["alice"], "krbclient", "dc1", domain=addc.realm,
+                                 is_direct_tcp=True, use_kerberos=True, kdc=addc.kdc)
+        assert await conn.connect(addc.host, addc.smb_port, timeout=30) is True
+        async with conn:
+            assert conn.is_signing_active is True
+            assert conn.kerberos_settings.tickets[-1].server.components == ("cifs", "dc1.smbtest.lan")
+            name = "krb-aio-%s.bin" % uuid.uuid4().hex[:10]
+            data = os.urandom(1024 * 1024 + 5)
+            await conn.storeFile("data", name, io.BytesIO(data))
+            out = io.BytesIO()
+            await conn.retrieveFile("data", name, out)
+            assert out.getvalue() == data
+            await conn.deleteFile("data", name)
+        wrong = aio.SMBConnection("alice", "not-" + addc.users["alice"], "krbclient", "dc1", domain=addc.realm,
+                                  is_direct_tcp=True, use_kerberos=True, kdc=addc.kdc)
+        with pytest.raises(KerberosError):
+            await wrong.connect(addc.host, addc.smb_port, timeout=30)
+
+    with _protocol(addc, dialect):
+        asyncio.run(main())
+
+
+def test_twisted_driver_logs_on_with_kerberos(addc, twisted_reactor) -> None:
+    import threading
+
+    from twisted.internet.threads import blockingCallFromThread
+
+    from smb.SMBProtocol import SMBProtocolFactory
+
+    settled = threading.Event()
+
+    class Factory(SMBProtocolFactory):
+        def onAuthOK(self) -> None:
+            settled.set()
+
+        def onAuthFailed(self) -> None:
+            settled.set()
+
+    factory = Factory("alice", addc.users["alice"], "krbclient", "dc1", addc.realm, is_direct_tcp=True,
+                      use_kerberos=True, kdc=addc.kdc)
+    blockingCallFromThread(twisted_reactor, twisted_reactor.connectTCP, addc.host, addc.smb_port, factory)
+    assert settled.wait(30)
+    try:
+        assert factory.isReady and factory.instance.is_signing_active
+        assert factory.instance.kerberos_settings.tickets
+        name = "krb-tw-%s.bin" % uuid.uuid4().hex[:10]
+        data = os.urandom(100_000)
+        blockingCallFromThread(twisted_reactor, factory.storeFile, "data", name, io.BytesIO(data))
+        out = io.BytesIO()
+        blockingCallFromThread(twisted_reactor, factory.retrieveFile, "data", name, out)
+        assert out.getvalue() == data
+        blockingCallFromThread(twisted_reactor, factory.deleteFiles, "data", name)
+    finally:
+        blockingCallFromThread(twisted_reactor, factory.closeConnection)
