@@ -8,6 +8,7 @@ operation generator to completion (or to its deadline).
 from __future__ import annotations
 
 import errno
+import inspect
 import logging
 import select
 import socket
@@ -22,7 +23,7 @@ from ._framing import HEADER_SIZE, SESSION_KEEPALIVE, SESSION_MESSAGE
 from . import base, ntlm, securityblob, smb_constants, smb_structs  # noqa: F401
 from .base import SIGN_NEVER, SIGN_WHEN_REQUIRED, SIGN_WHEN_SUPPORTED, SMB, OpGen, Operation  # noqa: F401 (SMB: pysmb's)
 from . import _procedures as P
-from ._procedures import DEFAULT_SEARCH, ClientBase, expose  # noqa: F401 (DEFAULT_SEARCH: a public name here)
+from ._procedures import DEFAULT_SEARCH, ClientBase  # noqa: F401 (DEFAULT_SEARCH: a public name here)
 from .dfs import CacheEntry, ReferralCache, ReferralResponse, Target
 from .exceptions import NotConnectedError, NotReadyError, OperationFailure, ProtocolError, SMBTimeout  # noqa: F401
 
@@ -195,17 +196,10 @@ class SMBConnection(ClientBase):
     """
 
     log = logging.getLogger("SMB.SMBConnection")
-    def __init__(self, username: str, password: Union[str, Callable[[], str]], my_name: str, remote_name: str,
-                 domain: str = "", use_ntlm_v2: bool = True, sign_options: int = SIGN_WHEN_REQUIRED,
-                 is_direct_tcp: bool = False, encrypt: bool = False, smb2_only: bool = False,
-                 use_kerberos: bool = False, auth: Optional[str] = None, kdc: Any = None,
-                 kerberos_ccache: Optional[str] = None, keytab: Optional[str] = None,
-                 service_principal: Optional[str] = None, krb5_conf: Optional[str] = None,
-                 kerberos_etypes: Optional[Tuple[int, ...]] = None, save_ccache: Optional[str] = None,
-                 dfs: bool = True, allow_guest_fallback: bool = False) -> None:
-        super().__init__(username, password, my_name, remote_name, domain, use_ntlm_v2, sign_options,
-                         is_direct_tcp, encrypt, smb2_only, use_kerberos, auth, kdc, kerberos_ccache, keytab,
-                         service_principal, krb5_conf, kerberos_etypes, save_ccache, dfs, allow_guest_fallback)
+    #: The threads of this connection and its DFS peers share the referral cache.
+    _referral_cache_type = _SharedReferralCache
+
+    def _init_driver(self) -> None:
         self.sock: Optional[socket.socket] = None
         self._reader = _FrameReader()
         self._timed_out = False
@@ -223,8 +217,6 @@ class SMBConnection(ClientBase):
         self._sock_to_close: Optional[socket.socket] = None
         #: Calls running, per thread (``threading.get_ident()`` -> depth).
         self._calls: Dict[int, int] = {}
-        # The threads of this connection and its DFS peers share the referral cache.
-        self._dfs_cache = _SharedReferralCache()
         self._dfs_peers_lock = threading.Lock()
 
     @property
@@ -244,79 +236,64 @@ class SMBConnection(ClientBase):
     def __exit__(self, *exc: Any) -> None:
         self.close()
     # ------------------------------------------------------------------ procedures
-    def _serve(self, req: Any) -> Any:
-        """Carry out one request of a procedure (see :mod:`smb._procedures`), in this thread."""
-        kind = type(req)
-        if kind is P.Call:
-            return req.conn._run(req.gen, req.timeout, req.name)
-        if kind is P.FileIO:
-            return getattr(req.file_obj, req.method)(req.arg)
-        if kind is P.Offload:
-            return req.fn(*req.args)
-        if kind is P.Dial:
-            return req.conn._dial(req.ip, req.port, req.family, req.deadline, req.fresh)
-        if kind is P.HangUp:
-            return req.conn._drop_socket()
-        if kind is P.SendRaw:
-            return req.conn._send_all(req.conn.sock, [(req.data,)], req.deadline)
-        if kind is P.ReadPacket:
-            return req.conn._read_packet(req.deadline)
-        if kind is P.Peer:
-            return req.conn._dfs_peer(req.server)
-        if kind is P.OpenFile:
-            from .smbfile import open_file
-            return open_file(req.conn, *req.args)
-        raise TypeError("a procedure asked for %r here" % (req,))
-
-    def _complete(self, proc: P.Proc[Any], err: Optional[BaseException] = None) -> Any:
-        """Run procedure ``proc`` to its end (``err`` thrown in first); its result."""
-        value: Any = None
+    def _complete(self, proc: P.Proc[Any], err: Optional[BaseException] = None, emits: bool = False) -> Any:
+        """Run procedure ``proc`` to its end (``err`` thrown in first); its result.  With
+        ``emits`` it stops at what the procedure emits (and returns that :class:`Emit`)."""
+        run = P.Runner(proc, err)
         while True:
+            req = run.next()
+            if req is None or (emits and type(req) is P.Emit):
+                return run.result if req is None else req
             try:
-                req = proc.send(value) if err is None else proc.throw(err)
-            except StopIteration as stop:
-                return stop.value
-            value = err = None
-            try:
-                value = self._serve(req)
+                run.value = self._served(req)
             except BaseException as exc:  # noqa: BLE001 - handed to the procedure
-                err = exc
+                run.error = exc
 
     def _iterate(self, proc: P.Proc[Any]) -> Iterator[Any]:
         """Run an iterating procedure, yielding what it emits; closing the iterator
         lets the procedure clean up (its requests still served) before it ends."""
-        value: Any = None
-        err: Optional[BaseException] = None
         while True:
-            try:
-                req = proc.send(value) if err is None else proc.throw(err)
-            except StopIteration:
+            item = self._complete(proc, emits=True)
+            if type(item) is not P.Emit:
                 return
-            value = err = None
-            if type(req) is P.Emit:
-                try:
-                    yield req.value
-                except GeneratorExit:
-                    try:
-                        self._complete(proc, P.Closing())
-                    except P.Closing:
-                        pass
-                    raise
-                continue
             try:
-                value = self._serve(req)
-            except BaseException as exc:  # noqa: BLE001 - handed to the procedure
-                err = exc
+                yield item.value
+            except GeneratorExit:
+                try:
+                    self._complete(proc, P.Closing())
+                except P.Closing:
+                    pass
+                raise
+
+    def _served(self, req: Any) -> Any:
+        value = self._serve(req)
+        if inspect.isawaitable(value):
+            # An async file object's read/write: nothing here awaits it.
+            getattr(value, "close", lambda: None)()
+            raise TypeError("%s() of %r is a coroutine: async file objects need smb.aio.SMBConnection"
+                            % (getattr(req, "method", "?"), getattr(req, "file_obj", req)))
+        return value
 
     def _heard_anything(self) -> bool:
         return self._reader.heard_anything
+
+    def _call(self, gen: OpGen, timeout: float, name: str) -> Any:
+        return self._run(gen, timeout, name)
+
+    def _hang_up(self) -> None:
+        self._drop_socket()
+
+    def _send_raw(self, data: bytes, deadline: float) -> None:
+        self._send_all(self.sock, [(data,)], deadline)
+
+    def _open_file(self, *args: Any) -> Any:
+        from .smbfile import open_file
+        return open_file(self, *args)
 
     def _transport_open(self) -> bool:
         return self.sock is not None
 
     # ------------------------------------------------------------------ connect / close
-    connect = expose(ClientBase._p_connect, _complete)
-
     def write(self, data: bytes) -> None:
         """Send raw bytes on the connection's socket (pysmb's transport hook)."""
         with self._lock:
@@ -539,17 +516,6 @@ class SMBConnection(ClientBase):
                 raise NotConnectedError("connection is broken (%s)" % (self.broken or "closed",))
         return self._wait_for(op, time.monotonic() + max(0.0, timeout))
 
-    def _start_checked(self, gen: OpGen, name: str) -> Operation:
-        """Start ``gen`` in the core, or close it and raise when there is no
-        usable connection.  Called with the lock held."""
-        if self.sock is None:
-            gen.close()
-            raise NotConnectedError("not connected; call connect() first")
-        if self.broken is not None:
-            gen.close()
-            raise NotConnectedError("connection is broken (%s); reconnect" % (self.broken,))
-        return self.start(gen, name)
-
     def _wait_for(self, op: Operation, deadline: float) -> Any:
         """Send what is queued and read frames until ``op`` is done; its outcome.
         Nested calls per thread are counted (a reader resuming operations may
@@ -656,38 +622,8 @@ class SMBConnection(ClientBase):
                 except OSError:
                     pass
     # ------------------------------------------------------------------ public API
-    # Each call is its procedure in smb._procedures, run in the calling thread.
-    echo = expose(ClientBase._p_echo, _complete)
-    listShares = expose(ClientBase._p_listShares, _complete)
-    listPath = expose(ClientBase._p_listPath, _complete)
-    listSnapshots = expose(ClientBase._p_listSnapshots, _complete)
-    getAttributes = expose(ClientBase._p_getAttributes, _complete)
-    getSecurity = expose(ClientBase._p_getSecurity, _complete)
-    createDirectory = expose(ClientBase._p_createDirectory, _complete)
-    deleteDirectory = expose(ClientBase._p_deleteDirectory, _complete)
-    deleteFiles = expose(ClientBase._p_deleteFiles, _complete)
-    deleteFile = expose(ClientBase._p_deleteFile, _complete)
-    resetFileAttributes = expose(ClientBase._p_resetFileAttributes, _complete)
-    setLastWriteTime = expose(ClientBase._p_setLastWriteTime, _complete)
-    setTimes = expose(ClientBase._p_setTimes, _complete)
-    retrieveFile = expose(ClientBase._p_retrieveFile, _complete)
-    retrieveFileFromOffset = expose(ClientBase._p_retrieveFileFromOffset, _complete)
-    storeFile = expose(ClientBase._p_storeFile, _complete)
-    storeFileFromOffset = expose(ClientBase._p_storeFileFromOffset, _complete)
-    copyFile = expose(ClientBase._p_copyFile, _complete)
-    exists = expose(ClientBase._p_exists, _complete)
-    isFile = expose(ClientBase._p_isFile, _complete)
-    isDirectory = expose(ClientBase._p_isDirectory, _complete)
-    makeDirs = expose(ClientBase._p_makeDirs, _complete)
-    deleteTree = expose(ClientBase._p_deleteTree, _complete)
-    rename = expose(ClientBase._p_rename, _complete)
-    resolveDfsPath = expose(ClientBase._p_resolveDfsPath, _complete)
-    getDfsReferral = expose(ClientBase._p_getDfsReferral, _complete)
-    getDfsDomains = expose(ClientBase._p_getDfsDomains, _complete)
-    getDfsDomainControllers = expose(ClientBase._p_getDfsDomainControllers, _complete)
-    iterPath = expose(ClientBase._p_iterPath, _iterate)
-    walk = expose(ClientBase._p_walk, _iterate)
-
+    # Each call is its procedure in smb._procedures, run in the calling thread (see the end
+    # of this module); openFile and the tree copies are this driver's own.
     def _close_listing(self, listing: Any, timeout: float) -> P.Proc[None]:
         if self._in_call() and listing.needs_close and self.sock is not None and self.broken is None:
             # Closed from inside another call on this connection (the iterator was collected
@@ -764,6 +700,9 @@ class SMBConnection(ClientBase):
                 raise OperationFailure("DFS target %s refused the logon" % server, [], P.NtStatus.LOGON_FAILURE)
             self._dfs_peers[key] = peer
             return peer
+
+
+P.install(SMBConnection, SMBConnection._complete, SMBConnection._iterate)
 
 
 # -- pysmb's star-imported names (see smb._reexport) ----------------------------------------------

@@ -38,7 +38,7 @@ from twisted.python.failure import Failure
 from smb import _reexport
 from . import _procedures as P
 from ._framing import SESSION_KEEPALIVE, SESSION_MESSAGE
-from ._procedures import DEFAULT_SEARCH, ClientBase, expose
+from ._procedures import DEFAULT_SEARCH, ClientBase
 from .base import SIGN_NEVER, SIGN_WHEN_REQUIRED, SIGN_WHEN_SUPPORTED, Operation
 from .exceptions import NotConnectedError, OperationFailure, ProtocolError, SMBTimeout, UnsupportedFeature
 from .nt_status import NtStatus
@@ -78,7 +78,7 @@ class SMBProtocol(protocol.Protocol, ClientBase):
     log = logging.getLogger("SMB.SMBProtocol")
     factory: Any = None
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def _init_driver(self) -> None:
         self._waiters: Dict[Operation, "defer.Deferred[Any]"] = {}
         self._finished: List[Operation] = []
         self._packets: List[Tuple[int, bytes]] = []
@@ -86,7 +86,6 @@ class SMBProtocol(protocol.Protocol, ClientBase):
         #: The TCP connection Twisted made for this protocol, not used yet by a Dial.
         self._given: Optional[Any] = None
         self._wire: Optional[Any] = None
-        ClientBase.__init__(self, *args, **kwargs)
 
     # ------------------------------------------------------------------ Twisted's Protocol
     def connectionMade(self) -> None:
@@ -137,52 +136,40 @@ class SMBProtocol(protocol.Protocol, ClientBase):
         self.log.error("Cannot establish NetBIOS session. You might have provided a wrong remote_name")
 
     # ------------------------------------------------------------------ procedures
-    def _serve(self, req: Any) -> Any:
-        kind = type(req)
-        if kind is P.Call:
-            return req.conn._call(req.gen, req.timeout, req.name)
-        if kind is P.FileIO:
-            return getattr(req.file_obj, req.method)(req.arg)
-        if kind is P.Offload:
-            return threads.deferToThread(req.fn, *req.args)
-        if kind is P.Dial:
-            return req.conn._dial(req.ip, req.port, req.deadline, req.fresh)
-        if kind is P.HangUp:
-            return req.conn._hang_up()
-        if kind is P.SendRaw:
-            return req.conn.write(req.data)
-        if kind is P.ReadPacket:
-            return req.conn._read_packet(req.deadline)
-        if kind is P.Peer:
-            return req.conn._dfs_peer(req.server)
-        if kind is P.OpenFile:
-            raise UnsupportedFeature("openFile is not offered by the Twisted driver (use smb.aio or the blocking one)")
-        raise TypeError("a procedure asked for %r here" % (req,))
+    def _offload(self, fn: Callable[..., Any], *args: Any) -> Any:
+        return threads.deferToThread(fn, *args)
+
+    def _send_raw(self, data: bytes, deadline: float) -> None:
+        self.write(data)
+
+    def _open_file(self, *args: Any) -> Any:
+        raise UnsupportedFeature("openFile is not offered by the Twisted driver (use smb.aio or the blocking one)")
 
     def _complete(self, proc: P.Proc[Any]) -> "defer.Deferred[Any]":
         """Run procedure ``proc``; a Deferred of its result."""
         result: "defer.Deferred[Any]" = defer.Deferred()
+        run = P.Runner(proc)
 
         def step(value: Any, err: Optional[BaseException]) -> None:
+            run.value, run.error = value, err
             while True:
                 try:
-                    req = proc.send(value) if err is None else proc.throw(err)
-                except StopIteration as stop:
-                    result.callback(stop.value)
-                    return
+                    req = run.next()
                 except BaseException as exc:  # noqa: BLE001 - the call's outcome
                     result.errback(Failure(exc))
                     return
-                value = err = None
+                if req is None:
+                    result.callback(run.result)
+                    return
                 try:
                     answer = self._serve(req)
                 except BaseException as exc:  # noqa: BLE001 - handed to the procedure
-                    err = exc
+                    run.error = exc
                     continue
                 if isinstance(answer, defer.Deferred) or asyncio.iscoroutine(answer):
                     _settled(answer, step)
                     return
-                value = answer
+                run.value = answer
 
         step(None, None)
         return result
@@ -198,13 +185,7 @@ class SMBProtocol(protocol.Protocol, ClientBase):
         """Run one operation generator; its outcome, or a Deferred of it (errback
         :class:`SMBTimeout` after ``timeout`` seconds; cancelling the Deferred gives the
         operation up, its cleanup still sent)."""
-        if self._wire is None:
-            gen.close()
-            raise NotConnectedError("not connected")
-        if self.broken is not None:
-            gen.close()
-            raise NotConnectedError("connection is broken (%s); reconnect" % (self.broken,))
-        op = self.start(gen, name)
+        op = self._start_checked(gen, name)
         self._flush()
         if op.done:
             self._finished = [o for o in self._finished if o is not op]
@@ -307,7 +288,7 @@ class SMBProtocol(protocol.Protocol, ClientBase):
             wire.abortConnection() if hasattr(wire, "abortConnection") else wire.loseConnection()
 
     # ------------------------------------------------------------------ transport
-    def _dial(self, ip: str, port: int, deadline: float, fresh: bool) -> Any:
+    def _dial(self, ip: str, port: int, family: Optional[int], deadline: float, fresh: bool) -> Any:
         if fresh:
             self.reset()
             self._packets = []
@@ -360,8 +341,8 @@ class SMBProtocol(protocol.Protocol, ClientBase):
             waiter.errback(Failure(SMBTimeout("timed out waiting for the server")))
 
     # ------------------------------------------------------------------ calls
-    connect = expose(ClientBase._p_connect, _complete)
-
+    # Each call is its procedure in smb._procedures, run by the reactor (installed after the
+    # class): all of the blocking class's but openFile, iterPath, walk and the tree copies.
     def close(self) -> None:
         """Log off (sent, not waited for) and close the connection, and those of the DFS
         targets it opened.  Idempotent; never raises."""
@@ -370,47 +351,13 @@ class SMBProtocol(protocol.Protocol, ClientBase):
             peer.close()
         if self._wire is None:
             return
-        if not self._waiters and self.broken is None and self.dialect is not None and self.has_authenticated:
-            try:
-                op = self.start(self.dialect.logoff(), "logoff")
-                self._flush()
-                if not op.done:
-                    self.abandon(op)
-            except Exception as err:  # noqa: BLE001 - closing must not fail
-                self.log.debug("logoff failed while closing: %s", err)
+        if not self._waiters:
+            self._queue_logoff()
+            self._flush()
         wire, self._wire = self._wire, None
         self.has_authenticated = False
         self._fail_waiters(NotConnectedError("the connection was closed"))
         wire.loseConnection()  # what is queued still goes out
-
-    echo = expose(ClientBase._p_echo, _complete)
-    listShares = expose(ClientBase._p_listShares, _complete)
-    listPath = expose(ClientBase._p_listPath, _complete)
-    listSnapshots = expose(ClientBase._p_listSnapshots, _complete)
-    getAttributes = expose(ClientBase._p_getAttributes, _complete)
-    getSecurity = expose(ClientBase._p_getSecurity, _complete)
-    createDirectory = expose(ClientBase._p_createDirectory, _complete)
-    deleteDirectory = expose(ClientBase._p_deleteDirectory, _complete)
-    deleteFiles = expose(ClientBase._p_deleteFiles, _complete)
-    deleteFile = expose(ClientBase._p_deleteFile, _complete)
-    resetFileAttributes = expose(ClientBase._p_resetFileAttributes, _complete)
-    setLastWriteTime = expose(ClientBase._p_setLastWriteTime, _complete)
-    setTimes = expose(ClientBase._p_setTimes, _complete)
-    retrieveFile = expose(ClientBase._p_retrieveFile, _complete)
-    retrieveFileFromOffset = expose(ClientBase._p_retrieveFileFromOffset, _complete)
-    storeFile = expose(ClientBase._p_storeFile, _complete)
-    storeFileFromOffset = expose(ClientBase._p_storeFileFromOffset, _complete)
-    copyFile = expose(ClientBase._p_copyFile, _complete)
-    exists = expose(ClientBase._p_exists, _complete)
-    isFile = expose(ClientBase._p_isFile, _complete)
-    isDirectory = expose(ClientBase._p_isDirectory, _complete)
-    makeDirs = expose(ClientBase._p_makeDirs, _complete)
-    deleteTree = expose(ClientBase._p_deleteTree, _complete)
-    rename = expose(ClientBase._p_rename, _complete)
-    resolveDfsPath = expose(ClientBase._p_resolveDfsPath, _complete)
-    getDfsReferral = expose(ClientBase._p_getDfsReferral, _complete)
-    getDfsDomains = expose(ClientBase._p_getDfsDomains, _complete)
-    getDfsDomainControllers = expose(ClientBase._p_getDfsDomainControllers, _complete)
 
     # ------------------------------------------------------------------ DFS peers
     def _dfs_peer(self, server: str) -> Any:
@@ -431,6 +378,9 @@ class SMBProtocol(protocol.Protocol, ClientBase):
 
         d.addCallback(logged_on)
         return d
+
+
+P.install(SMBProtocol, SMBProtocol._complete, None, skip=("openFile",))
 
 
 class _Wire(protocol.Protocol):

@@ -163,6 +163,29 @@ class Emit:
         self.value = value
 
 
+class Runner:
+    """Where a procedure is: :meth:`next` gives its next request (None once it has
+    returned: :attr:`result`); the driver sets :attr:`value` or :attr:`error` to the
+    answer before asking for the next one."""
+
+    __slots__ = ("proc", "value", "error", "result")
+
+    def __init__(self, proc: Proc[Any], error: Optional[BaseException] = None) -> None:
+        self.proc = proc
+        self.value: Any = None
+        self.error = error
+        self.result: Any = None
+
+    def next(self) -> Any:
+        try:
+            req = self.proc.send(self.value) if self.error is None else self.proc.throw(self.error)
+        except StopIteration as stop:
+            self.result = stop.value
+            return None
+        self.value = self.error = None
+        return req
+
+
 class Closing(Exception):
     """Thrown into an iterating procedure whose caller stopped iterating: it cleans
     up (its requests are still served) and lets this propagate."""
@@ -198,6 +221,21 @@ def is_async_file(file_obj: Any, method: str) -> bool:
     return inspect.iscoroutinefunction(getattr(file_obj, method, None))
 
 
+def byte_bar(show: bool, total: Optional[int], desc: str, **options: Any) -> Any:
+    """A tqdm bar counting bytes when ``show`` and tqdm is installed (the ``progress``
+    extra), else None (with a warning when it was asked for)."""
+    if not show:
+        return None
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        log.warning("show_progress=True needs tqdm (pip install smbwire[progress])")
+        return None
+    kwargs = {"total": total, "unit": "B", "unit_scale": True, "unit_divisor": 1024, "desc": desc}
+    kwargs.update(options)
+    return tqdm(**kwargs)
+
+
 class Progress:
     """tqdm (imported lazily, optional) and/or a ``progress(done, total)`` callback."""
 
@@ -206,17 +244,7 @@ class Progress:
         self.total = total
         self.done = 0
         self.callback = callback
-        self.bar: Any = None
-        if show:
-            try:
-                from tqdm import tqdm
-            except ImportError:
-                log.warning("show_progress=True needs tqdm (pip install smbwire[progress])")
-            else:
-                kwargs = {"total": total, "unit": "B", "unit_scale": True, "unit_divisor": 1024,
-                          "desc": name.rsplit("\\", 1)[-1]}
-                kwargs.update(tqdm_kwargs or {})
-                self.bar = tqdm(**kwargs)
+        self.bar: Any = byte_bar(show, total, name.rsplit("\\", 1)[-1], **(tqdm_kwargs or {}))
         self.update: Optional[Callable[[int], None]] = (self._update if (self.bar is not None or callback is not None)
                                                         else None)
 
@@ -287,6 +315,45 @@ class ClientBase(SMB):
 
     log = log
 
+    # The public calls: each driver installs them from the procedures below (see install()).
+    connect: Callable[..., Any]
+    echo: Callable[..., Any]
+    listShares: Callable[..., Any]
+    listPath: Callable[..., Any]
+    listSnapshots: Callable[..., Any]
+    getAttributes: Callable[..., Any]
+    getSecurity: Callable[..., Any]
+    createDirectory: Callable[..., Any]
+    deleteDirectory: Callable[..., Any]
+    deleteFiles: Callable[..., Any]
+    deleteFile: Callable[..., Any]
+    resetFileAttributes: Callable[..., Any]
+    setLastWriteTime: Callable[..., Any]
+    setTimes: Callable[..., Any]
+    retrieveFile: Callable[..., Any]
+    retrieveFileFromOffset: Callable[..., Any]
+    storeFile: Callable[..., Any]
+    storeFileFromOffset: Callable[..., Any]
+    copyFile: Callable[..., Any]
+    exists: Callable[..., Any]
+    isFile: Callable[..., Any]
+    isDirectory: Callable[..., Any]
+    makeDirs: Callable[..., Any]
+    deleteTree: Callable[..., Any]
+    rename: Callable[..., Any]
+    resolveDfsPath: Callable[..., Any]
+    getDfsReferral: Callable[..., Any]
+    getDfsDomains: Callable[..., Any]
+    getDfsDomainControllers: Callable[..., Any]
+    iterPath: Callable[..., Any]
+    walk: Callable[..., Any]
+    openFile: Callable[..., Any]
+
+    _referral_cache_type: Callable[[], ReferralCache] = ReferralCache
+
+    def _init_driver(self) -> None:
+        """The driver's own state, set up before the core's (a driver overrides this)."""
+
     def __init__(self, username: str, password: Union[str, Callable[[], str]], my_name: str, remote_name: str,
                  domain: str = "", use_ntlm_v2: bool = True, sign_options: int = SIGN_WHEN_REQUIRED,
                  is_direct_tcp: bool = False, encrypt: bool = False, smb2_only: bool = False,
@@ -295,6 +362,7 @@ class ClientBase(SMB):
                  service_principal: Optional[str] = None, krb5_conf: Optional[str] = None,
                  kerberos_etypes: Optional[Tuple[int, ...]] = None, save_ccache: Optional[str] = None,
                  dfs: bool = True, allow_guest_fallback: bool = False) -> None:
+        self._init_driver()
         super().__init__(username, password, my_name, remote_name, domain, use_ntlm_v2, sign_options,
                          is_direct_tcp, encrypt, smb2_only=smb2_only, allow_guest_fallback=allow_guest_fallback)
         if use_kerberos and auth not in (None, krb5_kdc.AUTH_KERBEROS):
@@ -305,7 +373,7 @@ class ClientBase(SMB):
             kerberos_ccache, keytab, service_principal, krb5_conf, kerberos_etypes, save_ccache)
         #: Follow DFS referrals (STATUS_PATH_NOT_COVERED); False reports them as errors.
         self.dfs = dfs
-        self._dfs_cache: ReferralCache = ReferralCache()
+        self._dfs_cache: ReferralCache = self._referral_cache_type()
         self._dfs_peers: Dict[Tuple[str, int], Any] = {}
         self._port = 0
         #: pysmb's logon outcome: None before connect() finished, then True or False.
@@ -333,6 +401,78 @@ class ClientBase(SMB):
     def onAuthFailed(self) -> None:
         """The logon was refused (pysmb's hook; sets :attr:`auth_result`)."""
         self.auth_result = False
+
+    def _queue_logoff(self) -> None:
+        """Closing: queue a LOGOFF whose answer nobody waits for (the server ends the
+        session with it or, if it is lost, with the connection).  Never raises."""
+        if self.broken is not None or self.dialect is None or not self.has_authenticated:
+            return
+        try:
+            op = self.start(self.dialect.logoff(), "logoff")
+            if not op.done:
+                self.abandon(op)
+        except Exception as err:  # noqa: BLE001 - closing must not fail
+            self.log.debug("logoff failed while closing: %s", err)
+
+    # -- serving a procedure's requests -------------------------------------------------------
+    def _serve(self, req: Any) -> Any:
+        """Carry out one request of a procedure with the driver's primitives (``_call``,
+        ``_dial``, ...); the result, or an awaitable of it (asyncio, Twisted)."""
+        kind = type(req)
+        if kind is Call:
+            return req.conn._call(req.gen, req.timeout, req.name)
+        if kind is FileIO:
+            return getattr(req.file_obj, req.method)(req.arg)
+        if kind is Offload:
+            return self._offload(req.fn, *req.args)
+        if kind is Dial:
+            return req.conn._dial(req.ip, req.port, req.family, req.deadline, req.fresh)
+        if kind is HangUp:
+            return req.conn._hang_up()
+        if kind is SendRaw:
+            return req.conn._send_raw(req.data, req.deadline)
+        if kind is ReadPacket:
+            return req.conn._read_packet(req.deadline)
+        if kind is Peer:
+            return req.conn._dfs_peer(req.server)
+        if kind is OpenFile:
+            return req.conn._open_file(*req.args)
+        raise TypeError("a procedure asked for %r here" % (req,))
+
+    def _call(self, gen: OpGen, timeout: float, name: str) -> Any:
+        raise NotImplementedError
+
+    def _start_checked(self, gen: OpGen, name: str) -> Any:
+        """Start ``gen`` in the core, or close it and raise when there is no usable
+        connection (the blocking driver calls this with its lock held)."""
+        if not self._transport_open():
+            gen.close()
+            raise NotConnectedError("not connected; call connect() first")
+        if self.broken is not None:
+            gen.close()
+            raise NotConnectedError("connection is broken (%s); reconnect" % (self.broken,))
+        return self.start(gen, name)
+
+    def _offload(self, fn: Callable[..., Any], *args: Any) -> Any:
+        return fn(*args)
+
+    def _dial(self, ip: str, port: int, family: Optional[int], deadline: float, fresh: bool) -> Any:
+        raise NotImplementedError
+
+    def _hang_up(self) -> Any:
+        raise NotImplementedError
+
+    def _send_raw(self, data: bytes, deadline: float) -> Any:
+        raise NotImplementedError
+
+    def _read_packet(self, deadline: float) -> Any:
+        raise NotImplementedError
+
+    def _dfs_peer(self, server: str) -> Any:
+        raise NotImplementedError
+
+    def _open_file(self, *args: Any) -> Any:
+        raise NotImplementedError
 
     # -- connect -----------------------------------------------------------------------------
     def _p_connect(self, ip: str, port: int = 139, sock_family: Optional[int] = None,
@@ -1112,9 +1252,9 @@ class ClientBase(SMB):
 
 
 #: The public calls every driver exposes, each from its procedure ``_p_<name>``
-#: (iterPath and walk iterate; connect is the driver's own wrapper).
-ONE_SHOT = ("echo", "listShares", "listPath", "listSnapshots", "getAttributes", "getSecurity", "createDirectory",
-            "deleteDirectory", "deleteFiles", "deleteFile", "resetFileAttributes", "setLastWriteTime", "setTimes",
+#: (iterPath and walk iterate; openFile returns the driver's kind of file object).
+ONE_SHOT = ("connect", "echo", "listShares", "listPath", "listSnapshots", "getAttributes", "getSecurity",
+            "createDirectory", "deleteDirectory", "deleteFiles", "deleteFile", "resetFileAttributes", "setLastWriteTime", "setTimes",
             "retrieveFile", "retrieveFileFromOffset", "storeFile", "storeFileFromOffset", "copyFile", "exists",
             "isFile", "isDirectory", "makeDirs", "deleteTree", "rename", "resolveDfsPath", "getDfsReferral",
             "getDfsDomains", "getDfsDomainControllers")
@@ -1145,3 +1285,18 @@ def expose(proc: Callable[..., Proc[Any]], run: Callable[[Any, Proc[Any]], Any])
     method.__name__ = proc.__name__[3:]
     method.__qualname__ = method.__name__
     return method
+
+
+def install(cls: type, run: Callable[[Any, Proc[Any]], Any], iterate: Optional[Callable[[Any, Proc[Any]], Any]],
+            skip: Tuple[str, ...] = ()) -> type:
+    """Give driver class ``cls`` every public call: the one-shot ones run by ``run``, the
+    iterating ones by ``iterate`` (none when it is None), openFile too; not those in
+    ``skip`` nor those ``cls`` defines itself."""
+    names = ONE_SHOT + ("openFile",) + (ITERATING if iterate is not None else ())
+    for name in names:
+        if name in skip or name in vars(cls):
+            continue
+        runner = iterate if name in ITERATING else run
+        assert runner is not None
+        setattr(cls, name, expose(getattr(ClientBase, "_p_" + name), runner))
+    return cls

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import codecs
+import inspect
 import io
 import logging
 import os
@@ -40,7 +41,7 @@ from typing import Any, AsyncIterator, Callable, Dict, List, Optional, Tuple, Ty
 
 from . import _procedures as P
 from ._framing import HEADER_SIZE, SESSION_KEEPALIVE, SESSION_MESSAGE
-from ._procedures import ClientBase, expose
+from ._procedures import ClientBase
 from .base import SIGN_NEVER, SIGN_WHEN_REQUIRED, SIGN_WHEN_SUPPORTED, Operation  # noqa: F401 (public names)
 from .exceptions import NotConnectedError, OperationFailure, ProtocolError, SMBTimeout
 from .nt_status import NtStatus
@@ -132,10 +133,6 @@ class SMBConnection(ClientBase):
         self._packet_waiter: Optional["asyncio.Future[None]"] = None
         self._peer_lock: Optional[asyncio.Lock] = None
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self._init_driver()
-        super().__init__(*args, **kwargs)
-
     @property
     def is_busy(self) -> bool:
         """True while a call is waiting for the server on this connection."""
@@ -149,70 +146,41 @@ class SMBConnection(ClientBase):
         await self.close()
 
     # ------------------------------------------------------------------ procedures
-    async def _serve(self, req: Any) -> Any:
-        kind = type(req)
-        if kind is P.Call:
-            return await req.conn._call(req.gen, req.timeout, req.name)
-        if kind is P.FileIO:
-            result = getattr(req.file_obj, req.method)(req.arg)
-            if asyncio.iscoroutine(result) or isinstance(result, asyncio.Future):
-                result = await result
-            return result
-        if kind is P.Offload:
-            return await asyncio.get_running_loop().run_in_executor(None, req.fn, *req.args)
-        if kind is P.Dial:
-            return await req.conn._dial(req.ip, req.port, req.family, req.deadline, req.fresh)
-        if kind is P.HangUp:
-            return req.conn._hang_up()
-        if kind is P.SendRaw:
-            return req.conn._send_raw(req.data)
-        if kind is P.ReadPacket:
-            return await req.conn._read_packet(req.deadline)
-        if kind is P.Peer:
-            return await req.conn._dfs_peer(req.server)
-        if kind is P.OpenFile:
-            return await SMBFile._open(req.conn, *req.args)
-        raise TypeError("a procedure asked for %r here" % (req,))
+    def _offload(self, fn: Callable[..., Any], *args: Any) -> Any:
+        return asyncio.get_running_loop().run_in_executor(None, fn, *args)
 
-    async def _complete(self, proc: P.Proc[Any], err: Optional[BaseException] = None) -> Any:
-        """Run procedure ``proc`` to its end (``err`` thrown in first); its result."""
-        value: Any = None
+    def _open_file(self, *args: Any) -> Any:
+        return SMBFile._open(self, *args)
+
+    async def _complete(self, proc: P.Proc[Any], err: Optional[BaseException] = None, emits: bool = False) -> Any:
+        """Run procedure ``proc`` to its end (``err`` thrown in first); its result.  With
+        ``emits`` it stops at what the procedure emits (and returns that :class:`Emit`)."""
+        run = P.Runner(proc, err)
         while True:
+            req = run.next()
+            if req is None or (emits and type(req) is P.Emit):
+                return run.result if req is None else req
             try:
-                req = proc.send(value) if err is None else proc.throw(err)
-            except StopIteration as stop:
-                return stop.value
-            value = err = None
-            try:
-                value = await self._serve(req)
+                answer = self._serve(req)
+                run.value = (await answer) if inspect.isawaitable(answer) else answer
             except BaseException as exc:  # noqa: BLE001 - handed to the procedure
-                err = exc
+                run.error = exc
 
     async def _iterate(self, proc: P.Proc[Any]) -> AsyncIterator[Any]:
         """Run an iterating procedure, yielding what it emits; closing the iterator
         (``aclose()``, ``break``) lets the procedure clean up before it ends."""
-        value: Any = None
-        err: Optional[BaseException] = None
         while True:
-            try:
-                req = proc.send(value) if err is None else proc.throw(err)
-            except StopIteration:
+            item = await self._complete(proc, emits=True)
+            if type(item) is not P.Emit:
                 return
-            value = err = None
-            if type(req) is P.Emit:
-                try:
-                    yield req.value
-                except GeneratorExit:
-                    try:
-                        await self._complete(proc, P.Closing())
-                    except P.Closing:
-                        pass
-                    raise
-                continue
             try:
-                value = await self._serve(req)
-            except BaseException as exc:  # noqa: BLE001 - handed to the procedure
-                err = exc
+                yield item.value
+            except GeneratorExit:
+                try:
+                    await self._complete(proc, P.Closing())
+                except P.Closing:
+                    pass
+                raise
 
     def _heard_anything(self) -> bool:
         return self._stream is not None and (self._stream.frames > 0 or self._stream.got > 0)
@@ -225,13 +193,7 @@ class SMBConnection(ClientBase):
         """Run one operation generator within ``timeout`` seconds; its outcome.  On
         a timeout or a cancellation the operation is given up (its cleanup goes out,
         its late answers are dropped) and SMBTimeout / CancelledError raised."""
-        if self._stream is None:
-            gen.close()
-            raise NotConnectedError("not connected; call connect() first")
-        if self.broken is not None:
-            gen.close()
-            raise NotConnectedError("connection is broken (%s); reconnect" % (self.broken,))
-        op = self.start(gen, name)
+        op = self._start_checked(gen, name)
         self._flush()
         if op.done:
             return op.outcome()
@@ -359,7 +321,7 @@ class SMBConnection(ClientBase):
         self.has_authenticated = False
         self._wake(NotConnectedError("the connection was closed"))
 
-    def _send_raw(self, data: bytes) -> None:
+    def _send_raw(self, data: bytes, deadline: float = 0.0) -> None:
         if self._stream is None or self._stream.transport is None:
             raise NotConnectedError("not connected")
         self._stream.transport.write(data)
@@ -378,8 +340,6 @@ class SMBConnection(ClientBase):
         return self._packets.pop(0)
 
     # ------------------------------------------------------------------ connect / close
-    connect = expose(ClientBase._p_connect, _complete)
-
     async def close(self) -> None:
         """Log off and close the transport (and those of the DFS targets it opened).
         Idempotent; never raises.  The LOGOFF is sent, not waited for; calls still
@@ -389,14 +349,9 @@ class SMBConnection(ClientBase):
             await peer.close()
         if self._stream is None:
             return
-        if not self._waiters and self.broken is None and self.dialect is not None and self.has_authenticated:
-            try:
-                op = self.start(self.dialect.logoff(), "logoff")
-                self._flush()
-                if not op.done:
-                    self.abandon(op)
-            except Exception as err:  # noqa: BLE001 - closing must not fail
-                self.log.debug("logoff failed while closing: %s", err)
+        if not self._waiters:
+            self._queue_logoff()
+            self._flush()
         stream, self._stream = self._stream, None
         if self._waiters and self.broken is None:
             self.mark_broken(NotConnectedError("the connection was closed"))
@@ -407,42 +362,11 @@ class SMBConnection(ClientBase):
 
     def write(self, data: bytes) -> None:
         """Send raw bytes on the connection (pysmb's transport hook)."""
-        self._send_raw(data)
+        self._send_raw(data, 0.0)
 
     # ------------------------------------------------------------------ public API
-    # Each call is its procedure in smb._procedures, run in the calling task.
-    echo = expose(ClientBase._p_echo, _complete)
-    listShares = expose(ClientBase._p_listShares, _complete)
-    listPath = expose(ClientBase._p_listPath, _complete)
-    listSnapshots = expose(ClientBase._p_listSnapshots, _complete)
-    getAttributes = expose(ClientBase._p_getAttributes, _complete)
-    getSecurity = expose(ClientBase._p_getSecurity, _complete)
-    createDirectory = expose(ClientBase._p_createDirectory, _complete)
-    deleteDirectory = expose(ClientBase._p_deleteDirectory, _complete)
-    deleteFiles = expose(ClientBase._p_deleteFiles, _complete)
-    deleteFile = expose(ClientBase._p_deleteFile, _complete)
-    resetFileAttributes = expose(ClientBase._p_resetFileAttributes, _complete)
-    setLastWriteTime = expose(ClientBase._p_setLastWriteTime, _complete)
-    setTimes = expose(ClientBase._p_setTimes, _complete)
-    retrieveFile = expose(ClientBase._p_retrieveFile, _complete)
-    retrieveFileFromOffset = expose(ClientBase._p_retrieveFileFromOffset, _complete)
-    storeFile = expose(ClientBase._p_storeFile, _complete)
-    storeFileFromOffset = expose(ClientBase._p_storeFileFromOffset, _complete)
-    copyFile = expose(ClientBase._p_copyFile, _complete)
-    exists = expose(ClientBase._p_exists, _complete)
-    isFile = expose(ClientBase._p_isFile, _complete)
-    isDirectory = expose(ClientBase._p_isDirectory, _complete)
-    makeDirs = expose(ClientBase._p_makeDirs, _complete)
-    deleteTree = expose(ClientBase._p_deleteTree, _complete)
-    rename = expose(ClientBase._p_rename, _complete)
-    resolveDfsPath = expose(ClientBase._p_resolveDfsPath, _complete)
-    getDfsReferral = expose(ClientBase._p_getDfsReferral, _complete)
-    getDfsDomains = expose(ClientBase._p_getDfsDomains, _complete)
-    getDfsDomainControllers = expose(ClientBase._p_getDfsDomainControllers, _complete)
-    iterPath = expose(ClientBase._p_iterPath, _iterate)
-    walk = expose(ClientBase._p_walk, _iterate)
-    openFile = expose(ClientBase._p_openFile, _complete)
-
+    # Each call is its procedure in smb._procedures, run in the calling task (installed after
+    # the class); the tree copies run their local side in a worker thread.
     async def downloadTree(self, service_name: str, remote_dir: str, local_dir: Any, show_progress: bool = False,
                            callback: Optional[Callable[[int, int, int, int], Any]] = None,
                            timeout: float = 30) -> Any:
@@ -479,6 +403,9 @@ class SMBConnection(ClientBase):
                 raise OperationFailure("DFS target %s refused the logon" % server, [], NtStatus.LOGON_FAILURE)
             self._dfs_peers[key] = peer
             return peer
+
+
+P.install(SMBConnection, SMBConnection._complete, SMBConnection._iterate)
 
 
 class _ThreadFacade:

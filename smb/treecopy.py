@@ -51,6 +51,7 @@ from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any, Callable, Iterator, List, Optional, Sequence, Tuple, Union
 
 from . import smb_constants as C
+from ._procedures import byte_bar
 from .exceptions import OperationFailure
 from .nt_status import NtStatus
 
@@ -342,15 +343,9 @@ class _TreeProgress:
         self.done_files = 0
         self.callback = callback
         self._in_file = 0  # bytes of the current file already counted
-        self.bar: Any = None
-        if show:
-            try:
-                from tqdm import tqdm
-            except ImportError:
-                log.warning("show_progress=True needs tqdm (pip install smbwire[progress])")
-            else:
-                self.bar = tqdm(total=total_bytes, unit="B", unit_scale=True, unit_divisor=1024, desc=desc)
-                self.bar.set_postfix_str(self._files_text(), refresh=False)
+        self.bar: Any = byte_bar(show, total_bytes, desc)
+        if self.bar is not None:
+            self.bar.set_postfix_str(self._files_text(), refresh=False)
 
     def _files_text(self) -> str:
         return "%d/%d files" % (self.done_files, self.total_files)

@@ -31,6 +31,19 @@ def fresh_folder(conn: SMBConnection, srv: Any, prefix: str) -> Tuple[str, str]:
     return name, os.path.join(srv.share_path("data"), name)
 
 
+def server_with_folder(samba_factory: Callable[..., Any], settings: Dict[str, Any],
+                       prefix: str) -> Tuple[Any, str, str]:
+    """The session's Samba with ``settings`` and a fresh folder on its share ``data`` (made over
+    a blocking connection): (server, name on the share, path on the server's disk)."""
+    srv = samba_factory(**settings)
+    conn = logged_on(srv, "setup-client")
+    try:
+        folder, local = fresh_folder(conn, srv, prefix)
+    finally:
+        conn.close()
+    return srv, folder, local
+
+
 def write_tree(top: str, files: Dict[str, bytes], empty_dirs: Sequence[str] = ()) -> None:
     """Files (``"a/b.txt": data``) and empty folders written straight under ``top`` on the
     server's disk, every folder and file readable and writable by the server's user (not root)."""

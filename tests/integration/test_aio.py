@@ -20,7 +20,7 @@ import pytest
 
 from smb import aio
 from smb.exceptions import NotConnectedError, OperationFailure, SMBFileNotFoundError
-from tests.integration.common import fresh_folder, logged_on
+from tests.integration.common import server_with_folder
 
 SERVERS = {
     "NT1": dict(min_protocol="NT1", max_protocol="NT1"),
@@ -44,10 +44,7 @@ async def _connect(srv: Any, port139: bool = False, **kwargs: Any) -> aio.SMBCon
 
 @pytest.fixture(params=sorted(SERVERS))
 def server(request: Any, samba_factory: Callable[..., Any]) -> Any:
-    srv = samba_factory(**SERVERS[request.param])
-    blocking = logged_on(srv, "aio-setup")
-    folder, local = fresh_folder(blocking, srv, "aio-")
-    blocking.close()
+    srv, folder, local = server_with_folder(samba_factory, SERVERS[request.param], "aio-")
     return request.param, srv, folder, local
 
 
@@ -203,10 +200,7 @@ def test_netbios_session_port_139(samba_factory: Callable[..., Any]) -> None:
 
 @pytest.mark.parametrize("dialect", ["NT1", "SMB2_02", "SMB3_11-encrypted"])
 def test_gather_64_retrieves_on_one_connection(dialect: str, samba_factory: Callable[..., Any]) -> None:
-    srv = samba_factory(**SERVERS[dialect])
-    blocking = logged_on(srv, "aio-setup")
-    folder, local = fresh_folder(blocking, srv, "aio64-")
-    blocking.close()
+    srv, folder, local = server_with_folder(samba_factory, SERVERS[dialect], "aio64-")
     rng = random.Random(64)
     files: Dict[str, bytes] = {}
     for i in range(64):
@@ -239,10 +233,7 @@ def test_gather_64_retrieves_on_one_connection(dialect: str, samba_factory: Call
 @pytest.mark.parametrize("dialect", ["NT1", "SMB2_02", "SMB3_11"])
 def test_cancelled_call_closes_its_handle_and_the_connection_stays_usable(
         dialect: str, samba_factory: Callable[..., Any]) -> None:
-    srv = samba_factory(**SERVERS[dialect])
-    blocking = logged_on(srv, "aio-setup")
-    folder, local = fresh_folder(blocking, srv, "aiocancel-")
-    blocking.close()
+    srv, folder, local = server_with_folder(samba_factory, SERVERS[dialect], "aiocancel-")
     payload = os.urandom(64 * MIB)
     with open(os.path.join(local, "big.bin"), "wb") as fh:
         fh.write(payload)
@@ -292,10 +283,7 @@ def test_cancelled_call_closes_its_handle_and_the_connection_stays_usable(
 @pytest.mark.parametrize("dialect", ["SMB3_11-encrypted", "NT1"])
 def test_50_mib_transfer_never_blocks_the_loop(dialect: str, samba_factory: Callable[..., Any],
                                                caplog: Any) -> None:
-    srv = samba_factory(**SERVERS[dialect])
-    blocking = logged_on(srv, "aio-setup")
-    folder, local = fresh_folder(blocking, srv, "aioslow-")
-    blocking.close()
+    srv, folder, local = server_with_folder(samba_factory, SERVERS[dialect], "aioslow-")
     payload = os.urandom(50 * MIB)
     ticks: List[float] = []
 
@@ -333,3 +321,26 @@ def test_detector_sees_a_blocking_callback(caplog: Any) -> None:
     caplog.set_level(logging.WARNING, logger="asyncio")
     _run(main(), debug=True)
     assert any("took" in r.getMessage() for r in caplog.records if r.name == "asyncio")
+
+
+def test_blocking_driver_refuses_async_file_objects(samba_factory: Callable[..., Any]) -> None:
+    """An async file object given to the blocking class is refused (TypeError), not
+    silently left unawaited; the connection stays usable."""
+    srv, folder, local = server_with_folder(samba_factory, SERVERS["SMB2_02"], "aiorefuse-")
+    with open(os.path.join(local, "f.bin"), "wb") as fh:
+        fh.write(b"x" * 5000)
+
+    class AsyncSink:
+        async def write(self, b: bytes) -> int:
+            return len(b)
+
+    from tests.integration.common import logged_on
+    conn = logged_on(srv, "blocking")
+    try:
+        with pytest.raises(TypeError, match="smb.aio"):
+            conn.retrieveFile("data", folder + "/f.bin", AsyncSink())
+        out = io.BytesIO()
+        conn.retrieveFile("data", folder + "/f.bin", out)
+        assert out.getvalue() == b"x" * 5000
+    finally:
+        conn.close()

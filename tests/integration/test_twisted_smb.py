@@ -21,7 +21,7 @@ from twisted.internet.threads import blockingCallFromThread  # noqa: E402
 from smb.base import SharedDevice, SharedFile  # noqa: E402
 from smb.exceptions import NotConnectedError, OperationFailure, SMBTimeout  # noqa: E402
 from smb.SMBProtocol import SMBProtocol, SMBProtocolFactory  # noqa: E402
-from tests.integration.common import fresh_folder, logged_on  # noqa: E402
+from tests.integration.common import server_with_folder  # noqa: E402
 
 SERVERS = {
     "NT1": dict(min_protocol="NT1", max_protocol="NT1"),
@@ -59,10 +59,7 @@ def _connect(reactor: Any, srv: Any, port139: bool = False, password: Any = None
 
 @pytest.fixture(params=sorted(SERVERS))
 def server(request: Any, samba_factory: Callable[..., Any]) -> Any:
-    srv = samba_factory(**SERVERS[request.param])
-    blocking = logged_on(srv, "tw-setup")
-    folder, local = fresh_folder(blocking, srv, "tw-")
-    blocking.close()
+    srv, folder, local = server_with_folder(samba_factory, SERVERS[request.param], "tw-")
     return request.param, srv, folder, local
 
 
@@ -144,10 +141,7 @@ def test_port_139_and_a_refused_logon(samba_factory: Callable[..., Any], twisted
 def test_many_deferreds_at_once(samba_factory: Callable[..., Any], twisted_reactor: Any) -> None:
     from twisted.internet import defer
 
-    srv = samba_factory(min_protocol="SMB3_11", max_protocol="SMB3_11", signing="mandatory")
-    blocking = logged_on(srv, "tw-setup")
-    folder, local = fresh_folder(blocking, srv, "tw64-")
-    blocking.close()
+    srv, folder, local = server_with_folder(samba_factory, SERVERS["SMB3_11"], "tw64-")
     files = {"f%02d" % i: os.urandom(1000 * i + 1) for i in range(64)}
     for fname, data in files.items():
         with open(os.path.join(local, fname), "wb") as fh:
