@@ -27,7 +27,7 @@ from .base import (SIGN_NEVER, SIGN_WHEN_SUPPORTED, SharedDevice, SharedFile, Wa
 from .exceptions import MalformedResponse, NotReadyError, OperationFailure, ProtocolError, SMBTimeout, UnsupportedFeature
 from .dfs import ReferralRequest, ReferralRequestEx
 from .nt_status import LOGON_FAILURES, NtStatus, status_name
-from .smb2_structs import (CloseRequest, CloseResponse, CopyChunk, CopyChunkCopy, CopyChunkResponse,
+from .smb2_structs import (CancelRequest, CloseRequest, CloseResponse, CopyChunk, CopyChunkCopy, CopyChunkResponse,
                            CreateRequest, CreateResponse, EchoRequest, EncryptionCapabilities, FlushRequest,
                            IoctlRequest, IoctlResponse, LogoffRequest, NegotiateRequest, NegotiateResponse,
                            PreauthIntegrityCapabilities, QueryDirectoryRequest, QueryDirectoryResponse,
@@ -201,6 +201,9 @@ class Smb2Dialect(CommonOps):
         self._pending_smb1: Optional[bytes] = None
         #: Requests we signed: their responses must be signed too.
         self._signed_mids: set = set()
+        #: AsyncIds of requests the server answered STATUS_PENDING, by MessageId, until their
+        #: final response: what a CANCEL names when their operation gives them up.
+        self._async_ids: Dict[int, int] = {}
         #: Reused buffer for decrypted messages.
         self._plain = bytearray()
 
@@ -319,6 +322,30 @@ class Smb2Dialect(CommonOps):
         self.core.queue(self.core.framer.header(total), *pieces_out)
         return mids
 
+    def cancel_pending(self, mids: Sequence[int]) -> None:
+        """SMB2 CANCEL ([MS-SMB2] 3.2.4.24) for each of ``mids`` (requests given up) that
+        the server answered STATUS_PENDING: the async form with its AsyncId, the
+        MessageId of the request, no credit charged and none asked for.  A CANCEL has
+        no response of its own: the request ends with STATUS_CANCELLED (dropped, its
+        operation having gone), so the server does not keep it waiting for ever."""
+        s = self.session
+        for mid in mids:
+            async_id = self._async_ids.get(mid)
+            if async_id is None:
+                continue
+            header = Smb2Header(command=CMD.CANCEL, flags=FLAGS.ASYNC_COMMAND, message_id=mid, async_id=async_id,
+                                session_id=s.session_id)
+            body = CancelRequest().pack()
+            encrypt = bool(s.encryption_key) and (s.encrypt_data or any(t.encrypt for t in self.trees.values()))
+            hdr = header.pack()
+            if not encrypt and self._must_sign(CMD.CANCEL):
+                header = _replace(header, flags=header.flags | FLAGS.SIGNED)
+                hdr = header.pack()
+                hdr = hdr[:48] + self._signature([hdr, body], mid, header.flags, CMD.CANCEL)
+            pieces = self._encrypt([hdr, body]) if encrypt else [hdr, body]
+            self.core.queue(self.core.framer.header(sum(len(p) for p in pieces)), *pieces)
+            log.debug("CANCEL of message %d (async id 0x%X) given up", mid, async_id)
+
     # ---------------------------------------------------------------- crypto
     def _signature(self, parts: Sequence[Any], message_id: int, flags: int, command: int) -> bytes:
         """The signature of a message given as buffers whose concatenation is
@@ -422,9 +449,14 @@ class Smb2Dialect(CommonOps):
                 if not self.core.is_known(header.message_id):
                     raise ProtocolError("interim response to message %d that was never sent" % header.message_id)
                 log.debug("interim response to message %d (async id 0x%X)", header.message_id, header.async_id)
+                self._async_ids[header.message_id] = header.async_id
+                if not self.core.is_expected(header.message_id):  # already given up: cancel it now
+                    self.cancel_pending([header.message_id])
             elif header.message_id == 0xFFFFFFFFFFFFFFFF and header.command == CMD.OPLOCK_BREAK:
                 log.debug("ignoring an oplock/lease break notification")
             else:
+                if self._async_ids:
+                    self._async_ids.pop(header.message_id, None)
                 self.core.deliver(header.message_id, Smb2Response(header, msg, encrypted),
                                   Smb2Response.detached)
             if header.next_command == 0:

@@ -608,6 +608,7 @@ class SMB(NMBSession):
         if not op.keys:
             return
         waiting = op.waiting or ()
+        given_up = []
         for key in list(op.keys):
             if key in self._ready:
                 del self._ready[key]
@@ -616,7 +617,12 @@ class SMB(NMBSession):
             elif self._outstanding.get(key) is op:
                 del self._outstanding[key]
                 self._abandoned.add(key)
+                given_up.append(key)
             op.keys.discard(key)
+        if given_up and self.dialect is not None:
+            cancel = getattr(self.dialect, "cancel_pending", None)
+            if cancel is not None:
+                cancel(given_up)
 
     def _advance(self, op: Operation, value: Any, exc: Optional[BaseException]) -> None:
         prev, self._current = self._current, op

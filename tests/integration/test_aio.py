@@ -344,3 +344,49 @@ def test_blocking_driver_refuses_async_file_objects(samba_factory: Callable[...,
         assert out.getvalue() == b"x" * 5000
     finally:
         conn.close()
+
+
+def _open_dir(d: Any, share: str, path: str) -> Any:
+    tree = yield from d.tree(share)
+    opened = yield from d.open(tree, path, 0x1, 1, 0x1)  # FILE_LIST_DIRECTORY, FILE_OPEN, FILE_DIRECTORY_FILE
+    return tree, opened.file_id
+
+
+def _change_notify(d: Any, tree: Any, file_id: bytes) -> Any:
+    """SMB2 CHANGE_NOTIFY ([MS-SMB2] 2.2.35) on a folder: Samba answers STATUS_PENDING at once
+    and the final answer only when a name changes there (or the request is cancelled)."""
+    import struct
+    body = struct.pack("<HHI16sII", 32, 0, 4096, file_id, 0x1, 0)  # FILE_NOTIFY_CHANGE_FILE_NAME
+    resp = yield from d.call(0x0F, body, tree, 4096)
+    return resp.header.status
+
+
+@pytest.mark.parametrize("dialect", ["SMB2_02", "SMB3_11", "SMB3_11-encrypted"])
+def test_a_pending_request_given_up_is_cancelled_at_the_server(dialect: str,
+                                                               samba_factory: Callable[..., Any]) -> None:
+    """A call waiting on a request the server holds (STATUS_PENDING) is cancelled: the core
+    sends SMB2 CANCEL, Samba ends the request with STATUS_CANCELLED, and nothing stays pending
+    (without the CANCEL the request would wait until the folder changed)."""
+    srv, folder, local = server_with_folder(samba_factory, SERVERS[dialect], "aionotify-")
+
+    async def main() -> None:
+        async with await _connect(srv, encrypt=dialect.endswith("encrypted")) as conn:
+            tree, fid = await conn._call(_open_dir(conn.dialect, "data", folder), 30, "open")
+            task = asyncio.ensure_future(conn._call(_change_notify(conn.dialect, tree, fid), 30, "notify"))
+            for _ in range(100):  # until the interim response is in
+                await asyncio.sleep(0.01)
+                if conn.dialect._async_ids:
+                    break
+            assert conn.dialect._async_ids and not task.done()
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            for _ in range(100):
+                if not conn._abandoned:
+                    break
+                await asyncio.sleep(0.02)
+            assert not conn._abandoned and conn.dialect._async_ids == {}
+            assert await conn.echo(b"ok") == b"ok"
+            await conn._call(conn.dialect.close_file(tree, fid), 30, "close")
+
+    _run(main())

@@ -338,6 +338,13 @@ class FakeSmb2Server:
 
     def _check_credits(self, hdr: Dict[str, Any], msg: bytes) -> int:
         mid = hdr["message_id"]
+        if hdr["command"] == CANCEL:
+            # [MS-SMB2] 3.3.5.16: a CANCEL names a request sent before and takes no credit.
+            if mid not in self.used:
+                raise PeerError("CANCEL of message %d that was never sent" % mid)
+            if hdr["credit_charge"]:
+                raise PeerError("CANCEL with CreditCharge %d" % hdr["credit_charge"])
+            return 0
         charge = max(1, hdr["credit_charge"]) if self.negotiated >= D210 else 1
         if self.negotiated >= D210 and self.capabilities & CAP_LARGE_MTU:
             need = (max(1, self._payload_size(hdr["command"], msg)) - 1) // _CREDIT_UNIT + 1

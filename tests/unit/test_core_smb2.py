@@ -375,6 +375,47 @@ def test_pending_interim_then_final_response() -> None:
     assert seen
 
 
+@pytest.mark.parametrize("dialect", [fp.D202, fp.D311])
+def test_abandoned_pending_request_is_cancelled(dialect: int) -> None:
+    """An operation given up while its request is STATUS_PENDING at the server: the core sends
+    an SMB2 CANCEL in async form (the request's MessageId and AsyncId, no credit charge, signed
+    on a signing session) and drops the STATUS_CANCELLED answer that follows."""
+    core, peer = connect(dialect, **_signing_peer_kw(dialect))
+    held: List[Any] = []
+
+    def pending_echo(server, hdr, msg):
+        interim, async_id = server.interim(hdr)
+        held.append((hdr, async_id))
+        return [interim]                         # the final answer comes only when cancelled
+
+    def cancel(server, hdr, msg):
+        (echo_hdr, async_id), = held
+        return [server.error(echo_hdr, 0xC0000120, flags=fp.FLAG_ASYNC, async_id=async_id)]  # STATUS_CANCELLED
+
+    peer.overrides[fp.ECHO] = pending_echo
+    peer.overrides[fp.CANCEL] = cancel
+    op = core.start(core.dialect.echo(b"waits"), "echo")
+    for frame in split_frames(core.data_to_send(), True):
+        peer.handle(frame)
+    for message in peer.flush():
+        feed(core, message)
+    assert not op.done and commands(peer, fp.CANCEL) == []
+    core.abandon(op)
+    for frame in split_frames(core.data_to_send(), True):
+        peer.handle(frame)
+    (hdr, raw), = commands(peer, fp.CANCEL)
+    echo_hdr, async_id = held[0]
+    assert hdr["flags"] & fp.FLAG_ASYNC and hdr["message_id"] == echo_hdr["message_id"]
+    assert struct.unpack_from("<Q", raw, 32)[0] == async_id
+    assert hdr["credit_charge"] == 0 and raw[64:68] == struct.pack("<HH", 4, 0)
+    assert hdr["flags"] & fp.FLAG_SIGNED      # the peer verified its signature too
+    for message in peer.flush():               # STATUS_CANCELLED for the echo: dropped
+        feed(core, message)
+    assert core.broken is None and not core._abandoned and core.dialect._async_ids == {}
+    del peer.overrides[fp.ECHO]
+    assert run(core, peer, core.dialect.echo(b"next")) == b"next"
+
+
 def test_pending_reads_during_retrieve() -> None:
     content = _blob(200 * 1024, seed=11)
     core, peer = connect(fp.D302, files={"f.bin": content})
