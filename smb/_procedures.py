@@ -899,7 +899,14 @@ class ClientBase(SMB):
                     return
                 raise
             parent = path.rpartition("\\")[0]
-            if err.status not in NOT_FOUND or not parent:
+            if not parent:
+                raise
+            if err.status == NtStatus.ACCESS_DENIED:
+                # Some servers (impacket's) refuse a folder whose parent is missing with
+                # ACCESS_DENIED: climb only when the parent really is missing.
+                if (yield from self._stat(service_name, parent, timeout)) is not None:
+                    raise
+            elif err.status not in NOT_FOUND:
                 raise
         yield from self._make_dirs(service_name, parent, True, timeout)
         try:
