@@ -390,3 +390,59 @@ def test_a_pending_request_given_up_is_cancelled_at_the_server(dialect: str,
             await conn._call(conn.dialect.close_file(tree, fid), 30, "close")
 
     _run(main())
+
+
+@pytest.mark.parametrize("dialect", ["NT1", "SMB3_11"])
+def test_faults_end_calls_with_our_errors(dialect: str, samba_factory: Callable[..., Any]) -> None:
+    """Through a fault-injecting proxy: a server that stalls makes the call time out (the
+    connection stays usable once it answers again); a flipped byte in a signed response breaks
+    the connection; a connection dropped mid-transfer ends every waiting call with
+    NotConnectedError; close() ends calls still waiting.  No call hangs."""
+    from smb.exceptions import NotConnectedError, ProtocolError, SMBTimeout
+    from tests.faultproxy import FaultProxy
+
+    settings = dict(SERVERS[dialect], signing="mandatory")
+    srv, folder, local = server_with_folder(samba_factory, settings, "aiofault-")
+    payload = os.urandom(8 * MIB)
+    with open(os.path.join(local, "f.bin"), "wb") as fh:
+        fh.write(payload)
+
+    async def connect(proxy: FaultProxy) -> aio.SMBConnection:
+        conn = aio.SMBConnection(srv.user, srv.password, "aio-client", srv.netbios_name, is_direct_tcp=True)
+        assert await conn.connect(proxy.host, proxy.port, timeout=30) is True
+        return conn
+
+    async def main() -> None:
+        with FaultProxy(srv.host, srv.port, time_limit=60).start() as proxy:
+            conn = await connect(proxy)
+            stall = proxy.stall(1.5)
+            with pytest.raises(SMBTimeout):
+                await conn.echo(b"late", timeout=0.5)
+            assert stall.fired.is_set()
+            await asyncio.sleep(1.5)
+            assert await conn.echo(b"again", timeout=10) == b"again"
+            flip = proxy.flip_byte(16 if dialect == "NT1" else 50)  # in the signature of the next response
+            with pytest.raises((ProtocolError, NotConnectedError)):
+                await conn.getAttributes("data", folder + "/f.bin")
+            assert flip.fired.is_set() and conn.broken is not None
+            with pytest.raises(NotConnectedError):
+                await conn.echo(b"x")
+            await conn.close()
+
+            conn = await connect(proxy)
+            drop = proxy.drop_after(3 * MIB)
+            calls = [conn.retrieveFile("data", folder + "/f.bin", io.BytesIO()) for _ in range(3)]
+            results = await asyncio.wait_for(asyncio.gather(*calls, return_exceptions=True), 30)
+            assert drop.fired.is_set()
+            assert all(isinstance(r, NotConnectedError) for r in results), results
+            await conn.close()
+
+            conn = await connect(proxy)
+            proxy.stall()  # the server never answers again
+            waiting = [asyncio.ensure_future(conn.echo(b"never", timeout=60)) for _ in range(4)]
+            await asyncio.sleep(0.2)
+            await conn.close()
+            results = await asyncio.wait_for(asyncio.gather(*waiting, return_exceptions=True), 10)
+            assert all(isinstance(r, NotConnectedError) for r in results), results
+
+    _run(main())
