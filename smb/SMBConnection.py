@@ -185,6 +185,11 @@ class SMBConnection(ClientBase):
     :param allow_guest_fallback: accept a guest or anonymous session when the server
         gives one instead of logging on the named account (default False: ``connect()``
         returns False, as for a wrong password; :attr:`isGuest` tells which session one got)
+    :param auto_reconnect: when the connection drops during ``retrieveFile*`` or
+        ``storeFile*``, reconnect (same server, credentials and options; never to a weaker
+        session) and resume the transfer where it stopped (default False, as pysmb; see
+        :doc:`/faults`); :attr:`reconnects` counts the reconnects made
+    :param max_retries: reconnects one call may make before it raises (default 3)
 
     The opening SMB1 NEGOTIATE offers SMB2 too, as pysmb's does.  A server
     that ignores SMB1 frames (or hangs up on them) gets a short part of the

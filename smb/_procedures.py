@@ -41,7 +41,7 @@ from .base import SERVER_MEMORY, SIGN_WHEN_REQUIRED, SMB, OpGen, SharedDevice, S
     smb1_probe_seconds
 from .dfs import ReferralCache, ReferralResponse
 from .exceptions import KerberosError, MalformedResponse, NotConnectedError, NotReadyError, OperationFailure, \
-    SMBTimeout
+    ProtocolError, SMBTimeout
 from .nt_status import NtStatus
 from .utils import convertEpochToFILETIME
 
@@ -255,6 +255,13 @@ class Progress:
             self.bar.total = total
             self.bar.refresh()
 
+    def rewind_to(self, done: int) -> None:
+        """A resumed transfer goes on from ``done`` bytes: what was sent again is not counted twice."""
+        if self.bar is not None:
+            self.bar.n = done
+            self.bar.refresh()
+        self.done = done
+
     def _update(self, n: int) -> None:
         self.done += n
         if self.bar is not None:
@@ -268,6 +275,39 @@ class Progress:
     def __exit__(self, *exc: Any) -> None:
         if self.bar is not None:
             self.bar.close()
+
+
+class _Counting:
+    """A file object's ``write``, counting the bytes written (the core writes in file order)."""
+
+    __slots__ = ("file_obj", "count")
+
+    def __init__(self, file_obj: Any) -> None:
+        self.file_obj = file_obj
+        self.count = 0
+
+    def write(self, data: Any) -> Any:
+        written = self.file_obj.write(data)
+        self.count += len(data)
+        return written
+
+
+class _Confirmed:
+    """The end of the bytes from ``start`` the server confirmed without a gap, from WRITE
+    answers that may come in any order."""
+
+    __slots__ = ("end", "_spans")
+
+    def __init__(self, start: int) -> None:
+        self.end = start
+        self._spans: Dict[int, int] = {}  # start -> end of confirmed spans beyond self.end
+
+    def add(self, offset: int, count: int) -> None:
+        if count <= 0 or offset + count <= self.end:
+            return
+        self._spans[offset] = max(self._spans.get(offset, offset), offset + count)
+        while self.end in self._spans:
+            self.end = self._spans.pop(self.end)
 
 
 def follows_dfs(proc: Callable[..., Proc[T]]) -> Callable[..., Proc[T]]:
@@ -361,7 +401,8 @@ class ClientBase(SMB):
                  kerberos_ccache: Optional[str] = None, keytab: Optional[str] = None,
                  service_principal: Optional[str] = None, krb5_conf: Optional[str] = None,
                  kerberos_etypes: Optional[Tuple[int, ...]] = None, save_ccache: Optional[str] = None,
-                 dfs: bool = True, allow_guest_fallback: bool = False) -> None:
+                 dfs: bool = True, allow_guest_fallback: bool = False, auto_reconnect: bool = False,
+                 max_retries: int = 3) -> None:
         self._init_driver()
         super().__init__(username, password, my_name, remote_name, domain, use_ntlm_v2, sign_options,
                          is_direct_tcp, encrypt, smb2_only=smb2_only, allow_guest_fallback=allow_guest_fallback)
@@ -378,6 +419,13 @@ class ClientBase(SMB):
         self._port = 0
         #: pysmb's logon outcome: None before connect() finished, then True or False.
         self.auth_result: Optional[bool] = None
+        #: Reconnect and resume a retrieve or store whose connection dropped (see docs/faults.rst).
+        self.auto_reconnect = auto_reconnect
+        #: Reconnects one call may make before its NotConnectedError is raised.
+        self.max_retries = max(0, int(max_retries))
+        #: Reconnects made so far (each one a new transport, NEGOTIATE and logon).
+        self.reconnects = 0
+        self._family: Optional[int] = None
 
     # -- what a driver supplies ------------------------------------------------------------
     def _heard_anything(self) -> bool:
@@ -493,6 +541,7 @@ class ClientBase(SMB):
         was opened for it (Twisted's ``connectTCP``) starts here, its first Dial
         taking that transport."""
         self.auth_result = None
+        self._family = sock_family
         deadline = time.monotonic() + timeout
         smb1_first = not self.smb2_only and not (smb_structs.SUPPORT_SMB2 and SERVER_MEMORY.ignores_smb1(ip, port))
         try:
@@ -562,7 +611,6 @@ class ClientBase(SMB):
                 self.log.info("NetBIOS session retargeted to %s:%d", ip, port)
                 yield Dial(self, ip, port, family, deadline, fresh=False)
                 continue
-            from .exceptions import ProtocolError
             raise ProtocolError("unexpected NetBIOS packet type 0x%02X in answer to SESSION REQUEST" % ptype)
         raise NotConnectedError("too many NetBIOS session retargets")
 
@@ -707,6 +755,90 @@ class ClientBase(SMB):
                                                  last_write_time=filetime(write), change_time=filetime(change))
         yield Call(self, gen, timeout, what)
 
+    # -- reconnect and resume ------------------------------------------------------------------
+    def _protection(self) -> Tuple[int, bool, bool]:
+        """What the session gives: (dialect, signing, encryption); SMB1 is dialect 1."""
+        d = self.dialect
+        if d is None:
+            return (0, False, False)
+        revision = int(d.dialect) if d.is_smb2 else 1
+        encrypting = bool(getattr(d.session, "encrypt_data", False))
+        return (revision, bool(self.is_signing_active), encrypting)
+
+    def _reconnect(self, why: BaseException, timeout: float) -> Proc[None]:
+        """A new transport to the same server, NEGOTIATE and logon with the same
+        credentials and options; a session weaker than the one before (an older dialect,
+        no signing, no encryption) is refused, never used."""
+        before = self._protection()
+        ip, port = self.server_ip, self._port
+        self.log.warning("connection to %s:%d lost (%s); reconnecting", ip, port, why)
+        yield HangUp(self)
+        if not (yield from self._connect(ip, port, self._family, timeout)):
+            raise NotConnectedError("reconnect to %s:%d: the server refused the logon" % (ip, port))
+        after = self._protection()
+        weaker = [what for what, old, new in zip(("dialect", "signing", "encryption"), before, after) if new < old]
+        if weaker:
+            yield HangUp(self)
+            raise ProtocolError("reconnect to %s:%d gave a weaker session (%s: %r before, %r now); not used"
+                                % (ip, port, ", ".join(weaker), before, after))
+        self.reconnects += 1
+
+    def _version(self, service_name: str, path: str, timeout: float) -> Proc[Tuple[int, float, float]]:
+        """What tells a changed file: its size, last-write and change times."""
+        info = yield Call(self, self._dialect_ops().get_attributes(service_name, path), timeout, "resume")
+        return info.file_size, info.last_write_time, info.last_attr_change_time
+
+    def _retrieve_resuming(self, service_name: str, path: str, file_obj: Any, offset: int, max_length: int,
+                           timeout: float, prog: Progress) -> Proc[Tuple[int, int]]:
+        """retrieve that survives dropped connections: after a reconnect the file is read
+        again from the first byte not yet written to ``file_obj``, once its size and times
+        show it has not changed meanwhile."""
+        version = yield from self._version(service_name, path, timeout)
+        sink = _Counting(file_obj)
+        tries = 0
+        while True:
+            rest = max_length if max_length < 0 else max_length - sink.count
+            gen = self._dialect_ops().retrieve(service_name, path, sink, offset + sink.count, rest, prog.update,
+                                               None if sink.count else prog.set_total)
+            try:
+                attributes, _ = yield Call(self, gen, timeout, "retrieveFile")
+                return attributes, sink.count
+            except NotConnectedError as err:
+                tries += 1
+                if tries > self.max_retries:
+                    raise
+                yield from self._reconnect(err, timeout)
+            if (yield from self._version(service_name, path, timeout)) != version:
+                raise OperationFailure("retrieveFile '%s' on '%s': the file changed while the connection was down "
+                                       "(%d bytes read); not resumed" % (path, service_name, sink.count), [],
+                                       NtStatus.FILE_INVALID)
+            self.log.info("resuming retrieveFile '%s' at byte %d", path, offset + sink.count)
+
+    def _store_resuming(self, service_name: str, path: str, file_obj: Any, offset: int, truncate: bool,
+                        timeout: float, prog: Progress) -> Proc[int]:
+        """store that survives dropped connections: after a reconnect the writing goes on
+        from the end of what the server confirmed without a gap (WRITE answers), the
+        file object rewound to there.  Needs a seekable file object."""
+        start = position(file_obj)
+        confirmed = _Confirmed(offset)
+        tries = 0
+        while True:
+            # The first attempt truncates; a later one only if nothing of the first was confirmed.
+            gen = self._dialect_ops().store(service_name, path, file_obj, confirmed.end,
+                                            truncate and confirmed.end == offset, prog.update, confirmed.add)
+            try:
+                return (yield Call(self, gen, timeout, "storeFile"))
+            except NotConnectedError as err:
+                tries += 1
+                if tries > self.max_retries or start is None:
+                    raise
+                yield from self._reconnect(err, timeout)
+            if not rewind(file_obj, start + (confirmed.end - offset)):
+                raise OperationFailure("storeFile '%s' on '%s': the file object cannot be rewound to resume at "
+                                       "byte %d" % (path, service_name, confirmed.end), [], NtStatus.UNSUCCESSFUL)
+            prog.rewind_to(confirmed.end - offset)
+            self.log.info("resuming storeFile '%s' at byte %d", path, confirmed.end)
+
     # -- transfers ---------------------------------------------------------------------------
     @follows_dfs
     def _p_retrieveFile(self, service_name: str, path: str, file_obj: Any, timeout: float = 30,
@@ -730,6 +862,9 @@ class ClientBase(SMB):
             ops = self._dialect_ops()
             if is_async_file(file_obj, "write"):
                 return (yield from self._retrieve_to_async(ops, service_name, path, file_obj, offset, max_length,
+                                                           timeout, prog))
+            if self.auto_reconnect:
+                return (yield from self._retrieve_resuming(service_name, path, file_obj, offset, max_length,
                                                            timeout, prog))
             gen = ops.retrieve(service_name, path, file_obj, offset, max_length, prog.update, prog.set_total)
             return (yield Call(self, gen, timeout, "retrieveFile"))
@@ -784,6 +919,9 @@ class ClientBase(SMB):
             if asynchronous:
                 return (yield from self._store_from_async(ops, service_name, path, file_obj, offset, truncate,
                                                           timeout, prog))
+            if self.auto_reconnect:
+                return (yield from self._store_resuming(service_name, path, file_obj, offset, truncate, timeout,
+                                                        prog))
             gen = ops.store(service_name, path, file_obj, offset, truncate, prog.update)
             return (yield Call(self, gen, timeout, "storeFile"))
 
@@ -1196,7 +1334,8 @@ class ClientBase(SMB):
         credentials and options, sharing its referral cache."""
         peer = type(self)(self.username, self._password, self.my_name, server, self.domain, self.use_ntlm_v2,
                           self.sign_options, self.is_direct_tcp, self.encrypt, self.smb2_only, dfs=self.dfs,
-                          allow_guest_fallback=self.allow_guest_fallback)
+                          allow_guest_fallback=self.allow_guest_fallback, auto_reconnect=self.auto_reconnect,
+                          max_retries=self.max_retries)
         peer.kerberos_settings = self.kerberos_settings
         peer._dfs_cache = self._dfs_cache
         return peer

@@ -807,20 +807,22 @@ class Smb1Dialect(CommonOps):
         return plan.finish()
 
     def store(self, share: str, path: str, file_obj: Any, offset: int, truncate: bool,
-              progress: Optional[Callable[[int], None]]):
-        """Pipelined WRITE_ANDX from ``file_obj``; returns the end offset."""
+              progress: Optional[Callable[[int], None]], confirmed: Optional[Callable[[int, int], None]] = None):
+        """Pipelined WRITE_ANDX from ``file_obj``; returns the end offset.
+        ``confirmed(offset, count)`` is called for each WRITE the server answered."""
         tree = yield from self.tree(share)
         disposition = C.FILE_OVERWRITE_IF if truncate else C.FILE_OPEN_IF
         access = C.FILE_WRITE_DATA | C.FILE_READ_ATTRIBUTES | C.FILE_WRITE_ATTRIBUTES | C.SYNCHRONIZE
         opened = yield from self.open(tree, path, access, disposition, C.FILE_NON_DIRECTORY_FILE, "store")
         try:
-            end = yield from self._write_stream(tree, opened.fid, offset, file_obj, progress)
+            end = yield from self._write_stream(tree, opened.fid, offset, file_obj, progress, confirmed)
         finally:
             yield from self.close_file(tree, opened.fid)
         return end
 
     def _write_stream(self, tree: Tree, fid: int, offset: int, file_obj: Any,
-                      progress: Optional[Callable[[int], None]]):
+                      progress: Optional[Callable[[int], None]],
+                      confirmed: Optional[Callable[[int, int], None]] = None):
         chunk = self.max_write
         depth = self._depth(chunk)
         inflight: Dict[int, Tuple[int, Any]] = {}
@@ -851,6 +853,8 @@ class Smb1Dialect(CommonOps):
                 inflight[self.send(req, tree.tid, data=rest)] = (off + count, rest)
             if progress:
                 progress(count)
+            if confirmed:
+                confirmed(off, count)
         return pos
 
     def _run_all(self, requests: Sequence[Tuple[Any, str]], tid: int):

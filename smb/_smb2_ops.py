@@ -1108,11 +1108,13 @@ class Smb2Dialect(CommonOps):
         return plan.finish()
 
     def store(self, share: str, path: str, file_obj: Any, offset: int, truncate: bool,
-              progress: Optional[Callable[[int], None]]):
+              progress: Optional[Callable[[int], None]], confirmed: Optional[Callable[[int, int], None]] = None):
         """WRITEs from ``file_obj``; returns the end offset.
 
         Data that fits one small WRITE costs one round trip (CREATE + WRITE +
         CLOSE compounded); anything bigger is written with pipelined WRITEs.
+        ``confirmed(offset, count)`` is called for each WRITE the server answered
+        (in the order the answers come).
         """
         tree = yield from self.tree(share)
         disposition = C.FILE_OVERWRITE_IF if truncate else C.FILE_OPEN_IF
@@ -1131,17 +1133,20 @@ class Smb2Dialect(CommonOps):
                     raise MalformedResponse("server wrote %d bytes of a %d-byte WRITE" % (count, len(head)))
                 if progress:
                     progress(count)
+                if confirmed:
+                    confirmed(offset, count)
             return offset + len(head)
         opened = yield from self.open(tree, path, access, disposition, C.FILE_NON_DIRECTORY_FILE, "store")
         fid = opened.file_id
         try:
-            end = yield from self._write_stream(tree, fid, offset, _Prefixed(head, file_obj), progress)
+            end = yield from self._write_stream(tree, fid, offset, _Prefixed(head, file_obj), progress, confirmed)
         finally:
             yield from self.close_file(tree, fid)
         return end
 
     def _write_stream(self, tree: Tree, fid: bytes, offset: int, file_obj: Any,
-                      progress: Optional[Callable[[int], None]]):
+                      progress: Optional[Callable[[int], None]],
+                      confirmed: Optional[Callable[[int, int], None]] = None):
         chunk = self.credits.io_size(self.max_write)
         depth = max(4, (16 * 1024 * 1024) // chunk)
         inflight: Dict[int, Tuple[int, Any]] = {}
@@ -1179,6 +1184,8 @@ class Smb2Dialect(CommonOps):
                 inflight[self.send(CMD.WRITE, req.pack_prefix(), tree, 0, rest)] = (off + count, rest)
             if progress:
                 progress(count)
+            if confirmed:
+                confirmed(off, count)
         return pos
 
     def _delete_one(self, tree: Tree, path: str, directory: bool):

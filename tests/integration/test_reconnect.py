@@ -1,0 +1,250 @@
+"""Reconnect and resume (issue 15): with ``auto_reconnect=True`` a retrieve or store whose
+connection drops reconnects (same credentials and options) and goes on from the first byte not
+yet written (retrieve) or not yet confirmed by the server (store).
+
+The connection runs through the fault proxy (tests/faultproxy.py), which drops it 1, 2 or 3 times
+during a 64 MiB transfer, on NT1, SMB 2.1 and SMB 3.1.1 (signing mandatory), with the blocking
+and the asyncio driver.  Each test checks the sha256 of what arrived, counts the reconnects and
+bounds the bytes moved twice.  A file changed while the connection was down is an error, not a
+mix; a reconnect that would give a weaker session (older dialect, no encryption) is refused.
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+import os
+import threading
+import time
+from typing import Any, Callable, Dict, List
+
+import pytest
+
+from smb import aio
+from smb.exceptions import NotConnectedError, OperationFailure, ProtocolError
+from smb.SMBConnection import SMBConnection
+from tests.faultproxy import C2S, S2C, FaultProxy
+from tests.integration.common import server_with_folder
+
+MIB = 1024 * 1024
+SIZE = 64 * MIB
+SERVERS = {
+    "NT1": dict(min_protocol="NT1", max_protocol="NT1"),
+    "SMB2_10": dict(min_protocol="SMB2_10", max_protocol="SMB2_10"),
+    "SMB3_11": dict(min_protocol="SMB3_11", max_protocol="SMB3_11", signing="mandatory"),
+}
+#: Bytes into each connection (in the transfer's direction) at which the proxy drops it.
+DROP_AT = 20 * MIB
+
+
+class Dropper:
+    """Drops the proxied connection ``times`` times, each ``DROP_AT`` bytes into a connection,
+    and counts the bytes that went through in ``direction``."""
+
+    def __init__(self, proxy: FaultProxy, times: int, direction: str) -> None:
+        self.proxy, self.times, self.direction = proxy, times, direction
+        self.moved = 0
+        self.fired = 0
+        self._lock = threading.Lock()
+        self._armed_for = 0
+
+        def count(payload: bytes) -> None:
+            with self._lock:
+                self.moved += len(payload)
+                # Arm the next drop once per new connection, until ``times`` have fired.
+                if self.proxy.connections > self._armed_for and self.fired + (1 if self._fault else 0) < times:
+                    self._arm()
+
+        self._fault: Any = None
+        if direction == S2C:
+            proxy.on_server_frame = count
+        else:
+            proxy.on_client_frame = count
+
+    def _arm(self) -> None:
+        if self._fault is not None and self._fault.fired.is_set():
+            self.fired += 1
+            self._fault = None
+        if self._fault is None and self.fired < self.times:
+            self._armed_for = self.proxy.connections
+            self._fault = self.proxy.drop_after(DROP_AT, self.direction)
+
+    def drops(self) -> int:
+        with self._lock:
+            return self.fired + (1 if self._fault is not None and self._fault.fired.is_set() else 0)
+
+
+def _payload() -> bytes:
+    return os.urandom(SIZE)
+
+
+def _blocking(proxy: FaultProxy, srv: Any, **kwargs: Any) -> SMBConnection:
+    conn = SMBConnection(srv.user, srv.password, "reconnect-client", srv.netbios_name, is_direct_tcp=True,
+                         **kwargs)
+    assert conn.connect(proxy.host, proxy.port, timeout=30) is True
+    return conn
+
+
+@pytest.fixture(params=sorted(SERVERS))
+def server(request: Any, samba_factory: Callable[..., Any]) -> Any:
+    srv, folder, local = server_with_folder(samba_factory, SERVERS[request.param], "reconnect-")
+    return request.param, srv, folder, local
+
+
+@pytest.mark.parametrize("drops", [1, 2, 3])
+def test_retrieve_resumes_after_drops(server: Any, drops: int) -> None:
+    name, srv, folder, local = server
+    data = _payload()
+    with open(os.path.join(local, "big.bin"), "wb") as fh:
+        fh.write(data)
+    with FaultProxy(srv.host, srv.port, time_limit=120).start() as proxy:
+        conn = _blocking(proxy, srv, auto_reconnect=True)
+        try:
+            dropper = Dropper(proxy, drops, S2C)
+            seen: List[int] = []
+            out = io.BytesIO()
+            started = time.monotonic()
+            _, size = conn.retrieveFile("data", folder + "/big.bin", out, timeout=120,
+                                        progress=lambda done, total: seen.append(done))
+            took = time.monotonic() - started
+            assert size == SIZE and hashlib.sha256(out.getvalue()).digest() == hashlib.sha256(data).digest()
+            assert dropper.drops() == drops and conn.reconnects == drops
+            assert proxy.connections == 1 + drops
+            again = dropper.moved - SIZE
+            # What was in flight when each drop hit is read again: at most a window per drop.
+            assert 0 < again < drops * 34 * MIB, again
+            assert seen == sorted(seen) and seen[-1] == SIZE  # progress never counts a byte twice
+            print("\n%s retrieve, %d drop(s): %.1f MiB received again, %.2f s" % (name, drops, again / MIB, took))
+            assert conn.echo(b"after") == b"after"
+        finally:
+            conn.close()
+
+
+@pytest.mark.parametrize("drops", [1, 2, 3])
+def test_store_resumes_after_drops(server: Any, drops: int) -> None:
+    name, srv, folder, local = server
+    data = _payload()
+    with FaultProxy(srv.host, srv.port, time_limit=120).start() as proxy:
+        conn = _blocking(proxy, srv, auto_reconnect=True)
+        try:
+            dropper = Dropper(proxy, drops, C2S)
+            started = time.monotonic()
+            assert conn.storeFile("data", folder + "/up.bin", io.BytesIO(data), timeout=120) == SIZE
+            took = time.monotonic() - started
+            with open(os.path.join(local, "up.bin"), "rb") as fh:
+                assert hashlib.sha256(fh.read()).digest() == hashlib.sha256(data).digest()
+            assert dropper.drops() == drops and conn.reconnects == drops
+            again = dropper.moved - SIZE
+            assert 0 < again < drops * 34 * MIB, again
+            print("\n%s store, %d drop(s): %.1f MiB sent again, %.2f s" % (name, drops, again / MIB, took))
+        finally:
+            conn.close()
+
+
+def test_asyncio_driver_resumes_too(samba_factory: Callable[..., Any]) -> None:
+    srv, folder, local = server_with_folder(samba_factory, SERVERS["SMB3_11"], "reconnect-aio-")
+    data = _payload()
+    with open(os.path.join(local, "big.bin"), "wb") as fh:
+        fh.write(data)
+
+    async def main(proxy: FaultProxy) -> None:
+        conn = aio.SMBConnection(srv.user, srv.password, "c", srv.netbios_name, is_direct_tcp=True,
+                                 auto_reconnect=True)
+        assert await conn.connect(proxy.host, proxy.port, timeout=30) is True
+        async with conn:
+            dropper = Dropper(proxy, 2, S2C)
+            out = io.BytesIO()
+            await conn.retrieveFile("data", folder + "/big.bin", out, timeout=120)
+            assert out.getvalue() == data and conn.reconnects == 2 and dropper.drops() == 2
+            proxy.on_server_frame = None
+            dropper = Dropper(proxy, 1, C2S)
+            assert await conn.storeFile("data", folder + "/up.bin", io.BytesIO(data), timeout=120) == SIZE
+            assert conn.reconnects == 3 and dropper.drops() == 1
+        with open(os.path.join(local, "up.bin"), "rb") as fh:
+            assert fh.read() == data
+
+    with FaultProxy(srv.host, srv.port, time_limit=120).start() as proxy:
+        asyncio.run(main(proxy))
+
+
+def test_without_auto_reconnect_a_drop_is_an_error(samba_factory: Callable[..., Any]) -> None:
+    srv, folder, local = server_with_folder(samba_factory, SERVERS["SMB3_11"], "reconnect-off-")
+    with open(os.path.join(local, "big.bin"), "wb") as fh:
+        fh.write(_payload())
+    with FaultProxy(srv.host, srv.port, time_limit=60).start() as proxy:
+        conn = _blocking(proxy, srv)
+        try:
+            Dropper(proxy, 1, S2C)
+            with pytest.raises(NotConnectedError):
+                conn.retrieveFile("data", folder + "/big.bin", io.BytesIO(), timeout=60)
+            assert proxy.connections == 1 and conn.reconnects == 0
+        finally:
+            conn.close()
+
+
+def test_more_drops_than_retries_is_an_error(samba_factory: Callable[..., Any]) -> None:
+    srv, folder, local = server_with_folder(samba_factory, SERVERS["SMB2_10"], "reconnect-max-")
+    with open(os.path.join(local, "big.bin"), "wb") as fh:
+        fh.write(_payload())
+    with FaultProxy(srv.host, srv.port, time_limit=60).start() as proxy:
+        conn = _blocking(proxy, srv, auto_reconnect=True, max_retries=1)
+        try:
+            Dropper(proxy, 2, S2C)
+            with pytest.raises(NotConnectedError):
+                conn.retrieveFile("data", folder + "/big.bin", io.BytesIO(), timeout=60)
+            assert conn.reconnects == 1 and proxy.connections == 2
+        finally:
+            conn.close()
+
+
+def test_a_file_changed_while_down_is_not_resumed(samba_factory: Callable[..., Any]) -> None:
+    srv, folder, local = server_with_folder(samba_factory, SERVERS["SMB3_11"], "reconnect-changed-")
+    target = os.path.join(local, "big.bin")
+    with open(target, "wb") as fh:
+        fh.write(_payload())
+    with FaultProxy(srv.host, srv.port, time_limit=60).start() as proxy:
+        conn = _blocking(proxy, srv, auto_reconnect=True)
+        try:
+            Dropper(proxy, 1, S2C)
+            counting = proxy.on_server_frame
+            changed = threading.Event()
+
+            def change_on_reconnect(payload: bytes) -> None:
+                if proxy.connections >= 2 and not changed.is_set():
+                    with open(target, "ab") as fh:  # the file grows while we were away
+                        fh.write(b"more")
+                    changed.set()
+
+            proxy.on_client_frame = change_on_reconnect
+            with pytest.raises(OperationFailure, match="changed"):
+                conn.retrieveFile("data", folder + "/big.bin", io.BytesIO(), timeout=60)
+            assert changed.is_set() and counting is not None
+        finally:
+            conn.close()
+
+
+@pytest.mark.parametrize("first,second,weaker", [
+    (dict(min_protocol="SMB3_11", max_protocol="SMB3_11"), dict(min_protocol="SMB2_02", max_protocol="SMB2_10"),
+     "dialect"),
+    (dict(min_protocol="SMB3_11", max_protocol="SMB3_11", encrypt="required"),
+     dict(min_protocol="SMB3_11", max_protocol="SMB3_11"), "encryption"),
+])
+def test_a_reconnect_never_weakens_the_session(first: Dict[str, Any], second: Dict[str, Any], weaker: str,
+                                              samba_factory: Callable[..., Any]) -> None:
+    """The proxy sends the reconnect to another server that offers less (an older dialect, no
+    encryption): the client refuses that session instead of going on with it."""
+    srv, folder, local = server_with_folder(samba_factory, first, "reconnect-weak-")
+    other, other_folder, other_local = server_with_folder(samba_factory, second, "reconnect-weak-")
+    for where in (local, other_local):
+        with open(os.path.join(where, "big.bin"), "wb") as fh:
+            fh.write(b"x" * SIZE)
+    with FaultProxy(srv.host, srv.port, time_limit=60).start() as proxy:
+        conn = _blocking(proxy, srv, auto_reconnect=True)
+        try:
+            Dropper(proxy, 1, S2C)
+            proxy.target = (other.host, other.port)  # the next connection lands on the weaker server
+            with pytest.raises(ProtocolError, match="weaker session .*%s" % weaker):
+                conn.retrieveFile("data", folder + "/big.bin", io.BytesIO(), timeout=60)
+            assert conn.reconnects == 0
+        finally:
+            conn.close()
