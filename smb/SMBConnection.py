@@ -295,6 +295,9 @@ class SMBConnection(ClientBase):
         from .smbfile import open_file
         return open_file(self, *args)
 
+    def _sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
     def _transport_open(self) -> bool:
         return self.sock is not None
 

@@ -31,7 +31,7 @@ import logging
 import time
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from twisted.internet import defer, protocol, threads
+from twisted.internet import defer, protocol, task, threads
 from twisted.internet import reactor as _the_reactor
 from twisted.python.failure import Failure
 
@@ -141,6 +141,9 @@ class SMBProtocol(protocol.Protocol, ClientBase):
 
     def _send_raw(self, data: bytes, deadline: float) -> None:
         self.write(data)
+
+    def _sleep(self, seconds: float) -> Any:
+        return task.deferLater(reactor, seconds, lambda: None)
 
     def _open_file(self, *args: Any) -> Any:
         raise UnsupportedFeature("openFile is not offered by the Twisted driver (use smb.aio or the blocking one)")

@@ -154,6 +154,15 @@ class OpenFile:
         self.conn, self.args = conn, args
 
 
+class Sleep:
+    """Wait ``seconds`` (a pause between reconnect attempts)."""
+
+    __slots__ = ("seconds",)
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+
 class Emit:
     """One item for the caller of an iterating call; the result is None."""
 
@@ -485,6 +494,8 @@ class ClientBase(SMB):
             return req.conn._dfs_peer(req.server)
         if kind is OpenFile:
             return req.conn._open_file(*req.args)
+        if kind is Sleep:
+            return self._sleep(req.seconds)
         raise TypeError("a procedure asked for %r here" % (req,))
 
     def _call(self, gen: OpGen, timeout: float, name: str) -> Any:
@@ -520,6 +531,9 @@ class ClientBase(SMB):
         raise NotImplementedError
 
     def _open_file(self, *args: Any) -> Any:
+        raise NotImplementedError
+
+    def _sleep(self, seconds: float) -> Any:
         raise NotImplementedError
 
     # -- connect -----------------------------------------------------------------------------
@@ -558,10 +572,11 @@ class ClientBase(SMB):
                         raise
                     self.log.info("no answer to the SMB1 NEGOTIATE from %s:%d (%s); connecting again with "
                                   "an SMB2 NEGOTIATE", ip, port, err)
-                    SERVER_MEMORY.remember_ignores_smb1(ip, port)
                     yield HangUp(self)
                     yield from self._open_transport(ip, port, sock_family, deadline)
                     yield Call(self, self.negotiate_op(False), deadline - time.monotonic(), "negotiate")
+                    # Learnt only now: a server that hangs up on both (it is down) ignores nothing.
+                    SERVER_MEMORY.remember_ignores_smb1(ip, port)
             else:
                 yield Call(self, self.negotiate_op(smb1_first), deadline - time.monotonic(), "negotiate")
             ok = yield from self._logon(ip, deadline)
@@ -783,6 +798,21 @@ class ClientBase(SMB):
                                 % (ip, port, ", ".join(weaker), before, after))
         self.reconnects += 1
 
+    def _recover(self, err: BaseException, timeout: float, used: int) -> Proc[int]:
+        """Reconnect after ``err``; while the server cannot be reached, try again after a
+        pause that doubles (0.5 s up to 4 s).  Each attempt counts against ``max_retries``;
+        returns the attempts used so far, or raises the last error once they are spent."""
+        while True:
+            used += 1
+            if used > self.max_retries:
+                raise err
+            try:
+                yield from self._reconnect(err, timeout)
+                return used
+            except (NotConnectedError, SMBTimeout) as again:
+                err = again
+                yield Sleep(min(4.0, 0.5 * 2 ** (used - 1)))
+
     def _version(self, service_name: str, path: str, timeout: float) -> Proc[Tuple[int, float, float]]:
         """What tells a changed file: its size, last-write and change times."""
         info = yield Call(self, self._dialect_ops().get_attributes(service_name, path), timeout, "resume")
@@ -804,10 +834,7 @@ class ClientBase(SMB):
                 attributes, _ = yield Call(self, gen, timeout, "retrieveFile")
                 return attributes, sink.count
             except NotConnectedError as err:
-                tries += 1
-                if tries > self.max_retries:
-                    raise
-                yield from self._reconnect(err, timeout)
+                tries = yield from self._recover(err, timeout, tries)
             if (yield from self._version(service_name, path, timeout)) != version:
                 raise OperationFailure("retrieveFile '%s' on '%s': the file changed while the connection was down "
                                        "(%d bytes read); not resumed" % (path, service_name, sink.count), [],
@@ -829,10 +856,9 @@ class ClientBase(SMB):
             try:
                 return (yield Call(self, gen, timeout, "storeFile"))
             except NotConnectedError as err:
-                tries += 1
-                if tries > self.max_retries or start is None:
+                if start is None:
                     raise
-                yield from self._reconnect(err, timeout)
+                tries = yield from self._recover(err, timeout, tries)
             if not rewind(file_obj, start + (confirmed.end - offset)):
                 raise OperationFailure("storeFile '%s' on '%s': the file object cannot be rewound to resume at "
                                        "byte %d" % (path, service_name, confirmed.end), [], NtStatus.UNSUCCESSFUL)

@@ -152,6 +152,9 @@ class SMBConnection(ClientBase):
     def _open_file(self, *args: Any) -> Any:
         return SMBFile._open(self, *args)
 
+    def _sleep(self, seconds: float) -> Any:
+        return asyncio.sleep(seconds)
+
     async def _complete(self, proc: P.Proc[Any], err: Optional[BaseException] = None, emits: bool = False) -> Any:
         """Run procedure ``proc`` to its end (``err`` thrown in first); its result.  With
         ``emits`` it stops at what the procedure emits (and returns that :class:`Emit`)."""

@@ -409,6 +409,17 @@ class SambaServer:
         except Exception:  # pragma: no cover - interpreter shutdown
             pass
 
+    def kill_daemons(self) -> None:
+        """Kill smbd (and nmbd) and every connection they serve, keeping the configuration,
+        the state and the shares' files: :meth:`restart_daemons` brings the same server back."""
+        self._stop_processes()
+
+    def restart_daemons(self) -> None:
+        """Start the daemons again after :meth:`kill_daemons`, on the same ports."""
+        smbd = find_smbd()
+        assert smbd is not None and self._smbd is None
+        self._start_daemons(smbd)
+
     def share_path(self, share: str) -> str:
         """The local directory that backs *share*."""
         return os.path.join(self.tmpdir, "shares", share)
