@@ -14,6 +14,7 @@ import select
 import socket
 import threading
 import time
+import weakref
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Union
 
 from smb import _reexport
@@ -190,6 +191,8 @@ class SMBConnection(ClientBase):
         session) and resume the transfer where it stopped (default False, as pysmb; see
         :doc:`/faults`); :attr:`reconnects` counts the reconnects made
     :param max_retries: reconnects one call may make before it raises (default 3)
+    :param keepalive: seconds of silence after which an ECHO checks the link; an unanswered
+        one breaks the connection at once (default None: no keep-alive)
 
     The opening SMB1 NEGOTIATE offers SMB2 too, as pysmb's does.  A server
     that ignores SMB1 frames (or hangs up on them) gets a short part of the
@@ -297,6 +300,26 @@ class SMBConnection(ClientBase):
 
     def _sleep(self, seconds: float) -> None:
         time.sleep(seconds)
+
+    def _start_keepalive(self) -> None:
+        sock = self.sock
+        ref = weakref.ref(self)
+        interval = max(0.05, (self.keepalive or 1.0) / 2)
+
+        def run() -> None:
+            # A weak reference: a connection nobody holds any more is not kept alive by this.
+            while True:
+                time.sleep(interval)
+                conn = ref()
+                if conn is None or conn.sock is not sock or conn.broken is not None:
+                    return
+                try:
+                    conn._complete(conn._keepalive())
+                except Exception as err:  # noqa: BLE001 - the thread must not die noisily
+                    conn.log.debug("keep-alive failed: %s", err)
+                del conn
+
+        threading.Thread(target=run, name="smbwire-keepalive", daemon=True).start()
 
     def _transport_open(self) -> bool:
         return self.sock is not None
@@ -614,6 +637,7 @@ class SMBConnection(ClientBase):
                 if packet_type != SESSION_MESSAGE:
                     raise ProtocolError("unexpected NetBIOS packet type 0x%02X" % packet_type)
                 # Still the reader: the frame buffer is not reused before the core is done with it.
+                self._last_heard = time.monotonic()
                 self.receive_frame(frame)
             read = True
         finally:

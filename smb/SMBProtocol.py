@@ -145,6 +145,20 @@ class SMBProtocol(protocol.Protocol, ClientBase):
     def _sleep(self, seconds: float) -> Any:
         return task.deferLater(reactor, seconds, lambda: None)
 
+    def _start_keepalive(self) -> None:
+        wire = self._wire
+
+        def tick() -> None:
+            if self._wire is not wire or self.broken is not None:
+                if loop.running:
+                    loop.stop()
+                return
+            self._complete(self._keepalive()).addErrback(lambda f: self.log.debug("keep-alive failed: %s", f.value))
+
+        loop = task.LoopingCall(tick)
+        loop.clock = reactor
+        loop.start(max(0.05, (self.keepalive or 1.0) / 2), now=False)
+
     def _open_file(self, *args: Any) -> Any:
         raise UnsupportedFeature("openFile is not offered by the Twisted driver (use smb.aio or the blocking one)")
 
@@ -242,6 +256,7 @@ class SMBProtocol(protocol.Protocol, ClientBase):
         if wire is not self._wire:
             return
         self._heard = True
+        self._last_heard = time.monotonic()
         self.framer.feed(data)
         try:
             while self._wire is wire:

@@ -411,7 +411,7 @@ class ClientBase(SMB):
                  service_principal: Optional[str] = None, krb5_conf: Optional[str] = None,
                  kerberos_etypes: Optional[Tuple[int, ...]] = None, save_ccache: Optional[str] = None,
                  dfs: bool = True, allow_guest_fallback: bool = False, auto_reconnect: bool = False,
-                 max_retries: int = 3) -> None:
+                 max_retries: int = 3, keepalive: Optional[float] = None) -> None:
         self._init_driver()
         super().__init__(username, password, my_name, remote_name, domain, use_ntlm_v2, sign_options,
                          is_direct_tcp, encrypt, smb2_only=smb2_only, allow_guest_fallback=allow_guest_fallback)
@@ -435,6 +435,10 @@ class ClientBase(SMB):
         #: Reconnects made so far (each one a new transport, NEGOTIATE and logon).
         self.reconnects = 0
         self._family: Optional[int] = None
+        #: Seconds of silence after which an ECHO checks the link (None: never).
+        self.keepalive = float(keepalive) if keepalive else None
+        #: When the last frame came in (monotonic clock); the drivers keep it.
+        self._last_heard = 0.0
 
     # -- what a driver supplies ------------------------------------------------------------
     def _heard_anything(self) -> bool:
@@ -584,7 +588,10 @@ class ClientBase(SMB):
             yield HangUp(self)
             raise
         if ok:
+            self._last_heard = time.monotonic()
             self.onAuthOK()
+            if self.keepalive:
+                self._start_keepalive()
         else:
             yield HangUp(self)
             self.onAuthFailed()
@@ -812,6 +819,28 @@ class ClientBase(SMB):
             except (NotConnectedError, SMBTimeout) as again:
                 err = again
                 yield Sleep(min(4.0, 0.5 * 2 ** (used - 1)))
+
+    def _start_keepalive(self) -> None:
+        """Run :meth:`_keepalive` every ``keepalive / 2`` seconds while the session is up
+        (the driver's timer)."""
+
+    def _keepalive(self) -> Proc[None]:
+        """One keep-alive round: when nothing came in for ``keepalive`` seconds, an ECHO;
+        no answer within ``keepalive`` seconds means a dead link: the connection is broken
+        at once, so that calls fail now rather than at their own deadlines."""
+        limit = self.keepalive
+        if (not limit or not self._transport_open() or self.broken is not None or not self.has_authenticated
+                or time.monotonic() - self._last_heard < limit):
+            return
+        try:
+            yield Call(self, self.dialect.echo(b"keepalive"), limit, "keepalive")
+        except SMBTimeout:
+            err = NotConnectedError("no answer to a keep-alive ECHO within %.1f s: the link is dead" % limit)
+            self.log.warning("%s (%s:%d)", err, self.server_ip, self._port)
+            self.mark_broken(err)
+            yield HangUp(self)
+        except (NotConnectedError, ProtocolError) as err:
+            self.log.debug("keep-alive: %s", err)
 
     def _version(self, service_name: str, path: str, timeout: float) -> Proc[Tuple[int, float, float]]:
         """What tells a changed file: its size, last-write and change times."""
@@ -1361,7 +1390,7 @@ class ClientBase(SMB):
         peer = type(self)(self.username, self._password, self.my_name, server, self.domain, self.use_ntlm_v2,
                           self.sign_options, self.is_direct_tcp, self.encrypt, self.smb2_only, dfs=self.dfs,
                           allow_guest_fallback=self.allow_guest_fallback, auto_reconnect=self.auto_reconnect,
-                          max_retries=self.max_retries)
+                          max_retries=self.max_retries, keepalive=self.keepalive)
         peer.kerberos_settings = self.kerberos_settings
         peer._dfs_cache = self._dfs_cache
         return peer

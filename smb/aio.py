@@ -97,6 +97,7 @@ class _Stream(asyncio.BufferedProtocol):
         packet_type, length = self.packet_type, self.length
         self.length, self.got = -1, 0
         self.frames += 1
+        self.conn._last_heard = time.monotonic()
         self.conn._frame_in(self, packet_type, memoryview(self.buf)[:length])
 
     def eof_received(self) -> Optional[bool]:
@@ -132,6 +133,7 @@ class SMBConnection(ClientBase):
         self._packets: List[Tuple[int, bytes]] = []
         self._packet_waiter: Optional["asyncio.Future[None]"] = None
         self._peer_lock: Optional[asyncio.Lock] = None
+        self._keepalive_task: Optional["asyncio.Task[None]"] = None
 
     @property
     def is_busy(self) -> bool:
@@ -154,6 +156,20 @@ class SMBConnection(ClientBase):
 
     def _sleep(self, seconds: float) -> Any:
         return asyncio.sleep(seconds)
+
+    def _start_keepalive(self) -> None:
+        stream = self._stream
+        interval = max(0.05, (self.keepalive or 1.0) / 2)
+
+        async def run() -> None:
+            while self._stream is stream and stream is not None and self.broken is None:
+                await asyncio.sleep(interval)
+                try:
+                    await self._complete(self._keepalive())
+                except Exception as err:  # noqa: BLE001 - the task must not die noisily
+                    self.log.debug("keep-alive failed: %s", err)
+
+        self._keepalive_task = asyncio.get_running_loop().create_task(run())
 
     async def _complete(self, proc: P.Proc[Any], err: Optional[BaseException] = None, emits: bool = False) -> Any:
         """Run procedure ``proc`` to its end (``err`` thrown in first); its result.  With
@@ -350,6 +366,9 @@ class SMBConnection(ClientBase):
         peers, self._dfs_peers = self._dfs_peers, {}
         for peer in peers.values():
             await peer.close()
+        task, self._keepalive_task = self._keepalive_task, None
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
         if self._stream is None:
             return
         if not self._waiters:

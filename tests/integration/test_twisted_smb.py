@@ -160,3 +160,28 @@ def test_many_deferreds_at_once(samba_factory: Callable[..., Any], twisted_react
         assert blockingCallFromThread(reactor, all_at_once) == files
     finally:
         blockingCallFromThread(reactor, factory.closeConnection)
+
+
+def test_keepalive_finds_a_dead_link(samba_factory: Callable[..., Any], twisted_reactor: Any) -> None:
+    import time
+
+    from tests.faultproxy import C2S, FaultProxy
+
+    srv = samba_factory(**SERVERS["SMB3_11"])
+    reactor = twisted_reactor
+    with FaultProxy(srv.host, srv.port, time_limit=60).start() as proxy:
+        factory = Factory(srv.user, srv.password, "tw-client", srv.netbios_name, is_direct_tcp=True, keepalive=0.4)
+        blockingCallFromThread(reactor, reactor.connectTCP, proxy.host, proxy.port, factory)
+        assert factory.settled.wait(30) and factory.outcome == [True]
+        sent = proxy.frames[C2S]
+        end = time.monotonic() + 5
+        while proxy.frames[C2S] < sent + 2 and time.monotonic() < end:
+            time.sleep(0.05)
+        assert proxy.frames[C2S] >= sent + 2, "no keep-alive ECHO while idle"
+        proxy.stall()
+        end = time.monotonic() + 5
+        while factory.instance is not None and factory.instance.broken is None and time.monotonic() < end:
+            time.sleep(0.05)
+        assert factory.instance is None or factory.instance.broken is not None
+        with pytest.raises(NotConnectedError):
+            blockingCallFromThread(reactor, factory.listShares)
