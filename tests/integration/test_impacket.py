@@ -238,25 +238,14 @@ def test_asyncio_driver(setup: Tuple[ImpacketServer, bool]) -> None:
 
 
 def test_twisted_driver(setup: Tuple[ImpacketServer, bool], twisted_reactor: Any) -> None:
-    import threading
-
     from twisted.internet.threads import blockingCallFromThread
 
-    from smb.SMBProtocol import SMBProtocolFactory
+    from tests.integration.twisted_logon import twisted_logon
 
     server, direct = setup
-    settled = threading.Event()
-
-    class Factory(SMBProtocolFactory):
-        def onAuthOK(self) -> None:
-            settled.set()
-
-        def onAuthFailed(self) -> None:
-            settled.set()
-
-    factory = Factory(server.user, server.password, "PYTEST", "IMPACKET", is_direct_tcp=direct)
-    blockingCallFromThread(twisted_reactor, twisted_reactor.connectTCP, server.ip, server.port, factory)
-    assert settled.wait(15) and factory.isReady
+    factory = twisted_logon(twisted_reactor, server.ip, server.port, server.user, server.password, "PYTEST",
+                            "IMPACKET", is_direct_tcp=direct)
+    assert factory.isReady
     try:
         assert {s.name for s in blockingCallFromThread(twisted_reactor, factory.listShares)} == {"DATA", "IPC$"}
         name = "tw-%d-%d.bin" % (server.smb2, direct)

@@ -396,25 +396,12 @@ def test_asyncio_driver_logs_on_with_kerberos(addc, dialect) -> None:
 
 
 def test_twisted_driver_logs_on_with_kerberos(addc, twisted_reactor) -> None:
-    import threading
-
     from twisted.internet.threads import blockingCallFromThread
 
-    from smb.SMBProtocol import SMBProtocolFactory
+    from tests.integration.twisted_logon import twisted_logon
 
-    settled = threading.Event()
-
-    class Factory(SMBProtocolFactory):
-        def onAuthOK(self) -> None:
-            settled.set()
-
-        def onAuthFailed(self) -> None:
-            settled.set()
-
-    factory = Factory("alice", addc.users["alice"], "krbclient", "dc1", addc.realm, is_direct_tcp=True,
-                      use_kerberos=True, kdc=addc.kdc)
-    blockingCallFromThread(twisted_reactor, twisted_reactor.connectTCP, addc.host, addc.smb_port, factory)
-    assert settled.wait(30)
+    factory = twisted_logon(twisted_reactor, addc.host, addc.smb_port, "alice", addc.users["alice"], "krbclient",
+                            "dc1", addc.realm, is_direct_tcp=True, use_kerberos=True, kdc=addc.kdc)
     try:
         assert factory.isReady and factory.instance.is_signing_active
         assert factory.instance.kerberos_settings.tickets

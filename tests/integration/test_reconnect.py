@@ -168,32 +168,22 @@ def test_asyncio_driver_resumes_too(samba_factory: Callable[..., Any]) -> None:
         asyncio.run(main(proxy))
 
 
-def test_without_auto_reconnect_a_drop_is_an_error(samba_factory: Callable[..., Any]) -> None:
-    srv, folder, local = server_with_folder(samba_factory, SERVERS["SMB3_11"], "reconnect-off-")
+@pytest.mark.parametrize("options,drops,reconnects", [({}, 1, 0), (dict(auto_reconnect=True, max_retries=1), 2, 1)],
+                         ids=["auto-reconnect-off", "more-drops-than-retries"])
+def test_a_drop_not_recovered_is_an_error(options: Dict[str, Any], drops: int, reconnects: int,
+                                          samba_factory: Callable[..., Any]) -> None:
+    """Without auto_reconnect a drop is NotConnectedError, as before; with it, a drop after
+    max_retries reconnects is too."""
+    srv, folder, local = server_with_folder(samba_factory, SERVERS["SMB2_10"], "reconnect-error-")
     with open(os.path.join(local, "big.bin"), "wb") as fh:
         fh.write(_payload())
     with FaultProxy(srv.host, srv.port, time_limit=60).start() as proxy:
-        conn = _blocking(proxy, srv)
+        conn = _blocking(proxy, srv, **options)
         try:
-            Dropper(proxy, 1, S2C)
+            Dropper(proxy, drops, S2C)
             with pytest.raises(NotConnectedError):
                 conn.retrieveFile("data", folder + "/big.bin", io.BytesIO(), timeout=60)
-            assert proxy.connections == 1 and conn.reconnects == 0
-        finally:
-            conn.close()
-
-
-def test_more_drops_than_retries_is_an_error(samba_factory: Callable[..., Any]) -> None:
-    srv, folder, local = server_with_folder(samba_factory, SERVERS["SMB2_10"], "reconnect-max-")
-    with open(os.path.join(local, "big.bin"), "wb") as fh:
-        fh.write(_payload())
-    with FaultProxy(srv.host, srv.port, time_limit=60).start() as proxy:
-        conn = _blocking(proxy, srv, auto_reconnect=True, max_retries=1)
-        try:
-            Dropper(proxy, 2, S2C)
-            with pytest.raises(NotConnectedError):
-                conn.retrieveFile("data", folder + "/big.bin", io.BytesIO(), timeout=60)
-            assert conn.reconnects == 1 and proxy.connections == 2
+            assert conn.reconnects == reconnects and proxy.connections == 1 + reconnects
         finally:
             conn.close()
 

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import io
 import os
-import threading
-from typing import Any, Callable, List
+from typing import Any, Callable
 
 import pytest
 
@@ -20,7 +19,8 @@ from twisted.internet.threads import blockingCallFromThread  # noqa: E402
 
 from smb.base import SharedDevice, SharedFile  # noqa: E402
 from smb.exceptions import NotConnectedError, OperationFailure, SMBTimeout  # noqa: E402
-from smb.SMBProtocol import SMBProtocol, SMBProtocolFactory  # noqa: E402
+from smb.SMBProtocol import SMBProtocol  # noqa: E402
+from tests.integration.twisted_logon import Factory, twisted_logon  # noqa: E402
 from tests.integration.common import server_with_folder  # noqa: E402
 
 SERVERS = {
@@ -31,30 +31,10 @@ SERVERS = {
 }
 
 
-class Factory(SMBProtocolFactory):
-    """Reports the logon outcome to the test thread."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.outcome: List[bool] = []
-        self.settled = threading.Event()
-
-    def onAuthOK(self) -> None:
-        self.outcome.append(True)
-        self.settled.set()
-
-    def onAuthFailed(self) -> None:
-        self.outcome.append(False)
-        self.settled.set()
-
-
 def _connect(reactor: Any, srv: Any, port139: bool = False, password: Any = None, **options: Any) -> Factory:
-    factory = Factory(srv.user, srv.password if password is None else password, "tw-client", srv.netbios_name,
-                      is_direct_tcp=not port139, **options)
-    blockingCallFromThread(reactor, reactor.connectTCP, srv.host, srv.netbios_port if port139 else srv.port,
-                           factory)
-    assert factory.settled.wait(30), "neither onAuthOK nor onAuthFailed was called"
-    return factory
+    return twisted_logon(reactor, srv.host, srv.netbios_port if port139 else srv.port, srv.user,
+                         srv.password if password is None else password, "tw-client", srv.netbios_name,
+                         is_direct_tcp=not port139, **options)
 
 
 @pytest.fixture(params=sorted(SERVERS))
@@ -170,9 +150,9 @@ def test_keepalive_finds_a_dead_link(samba_factory: Callable[..., Any], twisted_
     srv = samba_factory(**SERVERS["SMB3_11"])
     reactor = twisted_reactor
     with FaultProxy(srv.host, srv.port, time_limit=60).start() as proxy:
-        factory = Factory(srv.user, srv.password, "tw-client", srv.netbios_name, is_direct_tcp=True, keepalive=0.4)
-        blockingCallFromThread(reactor, reactor.connectTCP, proxy.host, proxy.port, factory)
-        assert factory.settled.wait(30) and factory.outcome == [True]
+        factory = twisted_logon(reactor, proxy.host, proxy.port, srv.user, srv.password, "tw-client",
+                                srv.netbios_name, is_direct_tcp=True, keepalive=0.4)
+        assert factory.outcome == [True]
         sent = proxy.frames[C2S]
         end = time.monotonic() + 5
         while proxy.frames[C2S] < sent + 2 and time.monotonic() < end:
