@@ -163,8 +163,19 @@ class SMBProtocol(protocol.Protocol, ClientBase):
         raise UnsupportedFeature("openFile is not offered by the Twisted driver (use smb.aio or the blocking one)")
 
     def _complete(self, proc: P.Proc[Any]) -> "defer.Deferred[Any]":
-        """Run procedure ``proc``; a Deferred of its result."""
-        result: "defer.Deferred[Any]" = defer.Deferred()
+        """Run procedure ``proc``; a Deferred of its result.  Cancelling it cancels what the
+        procedure waits for (the operation is given up, its cleanup still runs) and errbacks
+        with CancelledError."""
+        waiting: List[Any] = []
+
+        cancelled: List[bool] = []
+
+        def cancel(_: Any) -> None:
+            cancelled.append(True)
+            if waiting and isinstance(waiting[0], defer.Deferred) and not waiting[0].called:
+                waiting[0].cancel()
+
+        result: "defer.Deferred[Any]" = defer.Deferred(cancel)
         run = P.Runner(proc)
 
         def step(value: Any, err: Optional[BaseException]) -> None:
@@ -173,7 +184,8 @@ class SMBProtocol(protocol.Protocol, ClientBase):
                 try:
                     req = run.next()
                 except BaseException as exc:  # noqa: BLE001 - the call's outcome
-                    result.errback(Failure(exc))
+                    # Given up because the caller cancelled: that is what the caller hears.
+                    result.errback(Failure(defer.CancelledError() if cancelled else exc))
                     return
                 if req is None:
                     result.callback(run.result)
@@ -184,6 +196,9 @@ class SMBProtocol(protocol.Protocol, ClientBase):
                     run.error = exc
                     continue
                 if isinstance(answer, defer.Deferred) or asyncio.iscoroutine(answer):
+                    if asyncio.iscoroutine(answer):
+                        answer = defer.ensureDeferred(answer)
+                    waiting[:] = [answer]
                     _settled(answer, step)
                     return
                 run.value = answer

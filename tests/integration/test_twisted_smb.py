@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import io
 import os
-from typing import Any, Callable
+import threading
+from typing import Any, Callable, List
 
 import pytest
 
@@ -21,7 +22,7 @@ from smb.base import SharedDevice, SharedFile  # noqa: E402
 from smb.exceptions import NotConnectedError, OperationFailure, SMBTimeout  # noqa: E402
 from smb.SMBProtocol import SMBProtocol  # noqa: E402
 from tests.integration.twisted_logon import Factory, twisted_logon  # noqa: E402
-from tests.integration.common import server_with_folder  # noqa: E402
+from tests.integration.common import logged_on, server_with_folder  # noqa: E402
 
 SERVERS = {
     "NT1": dict(min_protocol="NT1", max_protocol="NT1"),
@@ -165,3 +166,56 @@ def test_keepalive_finds_a_dead_link(samba_factory: Callable[..., Any], twisted_
         assert factory.instance is None or factory.instance.broken is not None
         with pytest.raises(NotConnectedError):
             blockingCallFromThread(reactor, factory.listShares)
+
+
+def test_cancelling_a_deferred_gives_the_call_up(samba_factory: Callable[..., Any], twisted_reactor: Any) -> None:
+    """Cancelling a retrieve's Deferred in the middle of a 64 MiB transfer: it errbacks with
+    CancelledError, the CLOSE goes out (a blocking client then opens the file exclusively), and
+    the connection still works."""
+    import time
+
+    from twisted.internet import defer
+
+    srv, folder, local = server_with_folder(samba_factory, SERVERS["SMB2_02"], "twcancel-")
+    with open(os.path.join(local, "big.bin"), "wb") as fh:
+        fh.write(os.urandom(64 * 1024 * 1024))
+    reactor = twisted_reactor
+    factory = _connect(reactor, srv)
+    try:
+        started = threading.Event()
+        outcome: List[Any] = []
+
+        sink = io.BytesIO()
+
+        def start() -> None:
+            d = factory.instance.retrieveFile("data", folder + "/big.bin", sink,
+                                              progress=lambda done, total: started.set())
+            d.addBoth(outcome.append)
+            holder.append(d)
+
+        holder: List[Any] = []
+        blockingCallFromThread(reactor, start)
+        assert started.wait(30)
+        blockingCallFromThread(reactor, holder[0].cancel)
+        end = time.monotonic() + 10
+        while not outcome and time.monotonic() < end:
+            time.sleep(0.02)
+        assert outcome and outcome[0].check(defer.CancelledError)
+        assert blockingCallFromThread(reactor, factory.echo, b"still here") == b"still here"
+        time.sleep(0.5)
+        assert len(sink.getvalue()) < 64 * 1024 * 1024  # the transfer stopped: the call was given up
+        blocking = logged_on(srv, "tw-check")
+        try:
+            for attempt in range(40):
+                try:
+                    f = blocking.openFile("data", folder + "/big.bin", "rb", share_access="")
+                    break
+                except OperationFailure as err:
+                    if "SHARING" not in str(err).upper() or attempt == 39:
+                        raise
+                    time.sleep(0.05)
+            f.close()
+        finally:
+            blocking.close()
+    finally:
+        blockingCallFromThread(reactor, factory.closeConnection)
