@@ -261,13 +261,16 @@ def test_cancelled_call_closes_its_handle_and_the_connection_stays_usable(
     async def main() -> None:
         async with await _connect(srv) as conn:
             started = asyncio.Event()
-            task = asyncio.ensure_future(conn.retrieveFile("data", folder + "/big.bin", io.BytesIO(),
+            sink = io.BytesIO()
+            task = asyncio.ensure_future(conn.retrieveFile("data", folder + "/big.bin", sink,
                                                            progress=lambda done, total: started.set()))
             await started.wait()
             assert not task.done()  # cancelled in the middle of the transfer
             task.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await task
+            await asyncio.sleep(0.5)
+            assert len(sink.getvalue()) < len(payload)  # the transfer stopped
             await exclusive_open(conn)
             with pytest.raises(asyncio.TimeoutError):
                 await asyncio.wait_for(conn.retrieveFile("data", folder + "/big.bin", StuckSink()), 0.5)
