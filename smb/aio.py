@@ -465,7 +465,7 @@ class SMBFile:
     flight); writes are gathered up to such a window before they go out (``flush()``
     sends them)."""
 
-    def __init__(self, conn: SMBConnection, handle: Any, mode: str, binary: bool, can_read: bool,
+    def __init__(self, conn: Any, handle: Any, mode: str, binary: bool, can_read: bool,
                  can_write: bool, appending: bool, buffer_size: int, encoding: Optional[str],
                  errors: Optional[str], newline: Optional[str], timeout: float) -> None:
         self._conn, self._handle, self.mode = conn, handle, mode

@@ -48,15 +48,12 @@ import secrets
 import stat
 import unicodedata
 from dataclasses import dataclass
-from typing import IO, TYPE_CHECKING, Any, Callable, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import IO, Any, Callable, Iterator, List, Optional, Sequence, Tuple, Union
 
 from . import smb_constants as C
 from ._procedures import byte_bar
 from .exceptions import OperationFailure
 from .nt_status import NtStatus
-
-if TYPE_CHECKING:  # the connection imports this module for its wrappers
-    from .SMBConnection import SMBConnection
 
 __all__ = ["TreeResult", "download_tree", "upload_tree", "safe_local_name", "MAX_DEPTH"]
 
@@ -407,7 +404,7 @@ class _TreeProgress:
 # ---------------------------------------------------------------- download
 
 
-def _list_remote(conn: "SMBConnection", service_name: str, root: Tuple[str, ...],
+def _list_remote(conn: Any, service_name: str, root: Tuple[str, ...],
                  timeout: float) -> Tuple[List[Tuple[str, ...]], List[_File], int]:
     """Every folder (parents first) and file below ``root``, each name checked."""
     folders: List[Tuple[str, ...]] = []
@@ -451,7 +448,7 @@ def _list_remote(conn: "SMBConnection", service_name: str, root: Tuple[str, ...]
     return folders, files, skipped
 
 
-def download_tree(conn: "SMBConnection", service_name: str, remote_dir: str, local_dir: LocalPath,
+def download_tree(conn: Any, service_name: str, remote_dir: str, local_dir: LocalPath,
                   show_progress: bool = False, callback: Optional[Callable[[int, int, int, int], Any]] = None,
                   timeout: float = 30) -> TreeResult:
     """Copy folder ``remote_dir`` of share ``service_name`` and everything
@@ -538,7 +535,7 @@ def _list_local(root: str) -> Tuple[List[Tuple[str, ...]], List[_File], int]:
     return folders, files, skipped
 
 
-def upload_tree(conn: "SMBConnection", local_dir: LocalPath, service_name: str, remote_dir: str,
+def upload_tree(conn: Any, local_dir: LocalPath, service_name: str, remote_dir: str,
                 show_progress: bool = False, callback: Optional[Callable[[int, int, int, int], Any]] = None,
                 timeout: float = 30) -> TreeResult:
     """Copy ``local_dir`` and everything below it to folder ``remote_dir`` of
