@@ -16,8 +16,9 @@ are written here, once, as generators that yield *requests* to their driver:
 * :class:`FileIO` calls a method of a user's file object, awaiting it when it is a
   coroutine (an async file object);
 * :class:`Peer` asks for a connection to a DFS target server, :class:`OpenFile` for
-  a file object of the driver's kind, :class:`Emit` hands one item to the caller of
-  an iterating call (iterPath, walk).
+  a file object of the driver's kind, :class:`Sleep` for a pause (between reconnect
+  attempts), :class:`Emit` hands one item to the caller of an iterating call
+  (iterPath, walk).
 
 The blocking driver (:class:`smb.SMBConnection.SMBConnection`) serves the requests
 in the calling thread, the asyncio driver (:class:`smb.aio.SMBConnection`) in the
