@@ -86,6 +86,8 @@ class SMBProtocol(protocol.Protocol, ClientBase):
         #: The TCP connection Twisted made for this protocol, not used yet by a Dial.
         self._given: Optional[Any] = None
         self._wire: Optional[Any] = None
+        #: The factory's onAuthOK was called (once per connection, not again after a reconnect).
+        self._announced = False
 
     # ------------------------------------------------------------------ Twisted's Protocol
     def connectionMade(self) -> None:
@@ -124,7 +126,16 @@ class SMBProtocol(protocol.Protocol, ClientBase):
 
     def onAuthOK(self) -> None:
         ClientBase.onAuthOK(self)
-        if self.factory is not None and self.factory.instance is self:
+        if self.factory is None:
+            return
+        if self.reconnects or self._announced:
+            # Logged on again after a reconnect (auto_reconnect): the factory's connection is
+            # this one still; its onAuthOK already ran once.
+            if self.factory.instance is None:
+                self.factory.instance = self
+            return
+        if self.factory.instance is self:
+            self._announced = True
             self.factory.onAuthOK()
 
     def onAuthFailed(self) -> None:
@@ -303,6 +314,7 @@ class SMBProtocol(protocol.Protocol, ClientBase):
         if self.broken is None:
             self.mark_broken(err)
         self._close_wire()
+        self.has_authenticated = False
         self._fail_waiters(NotConnectedError("connection is broken (%s)" % (self.broken,)))
 
     def _fail_waiters(self, err: BaseException) -> None:

@@ -295,3 +295,35 @@ def test_smbd_killed_and_restarted_mid_transfer(dialect: str, caplog: Any) -> No
                 conn.close()
     finally:
         srv.stop()
+
+
+def test_twisted_driver_resumes_too(samba_factory: Callable[..., Any], twisted_reactor: Any) -> None:
+    """The Twisted connection reconnects on a connection of its own (``ClientCreator``) and
+    resumes: one drop during a retrieve, one during a store."""
+    from twisted.internet.threads import blockingCallFromThread
+
+    from tests.integration.twisted_logon import twisted_logon
+
+    srv, folder, local = server_with_folder(samba_factory, SERVERS["SMB3_11"], "reconnect-tw-")
+    data = _payload()
+    with open(os.path.join(local, "big.bin"), "wb") as fh:
+        fh.write(data)
+    with FaultProxy(srv.host, srv.port, time_limit=120).start() as proxy:
+        factory = twisted_logon(twisted_reactor, proxy.host, proxy.port, srv.user, srv.password, "tw-client",
+                                srv.netbios_name, is_direct_tcp=True, auto_reconnect=True)
+        try:
+            dropper = Dropper(proxy, 1, S2C)
+            out = io.BytesIO()
+            result = blockingCallFromThread(twisted_reactor, factory.retrieveFile, "data", folder + "/big.bin", out,
+                                            120)
+            assert result[2] == SIZE and out.getvalue() == data and dropper.drops() == 1
+            proxy.on_server_frame = None
+            dropper = Dropper(proxy, 1, C2S)
+            source = io.BytesIO(data)
+            assert blockingCallFromThread(twisted_reactor, factory.storeFile, "data", folder + "/up.bin", source,
+                                          120) == (source, SIZE)
+            assert dropper.drops() == 1 and factory.instance.reconnects == 2
+            with open(os.path.join(local, "up.bin"), "rb") as fh:
+                assert fh.read() == data
+        finally:
+            blockingCallFromThread(twisted_reactor, factory.closeConnection)
