@@ -290,13 +290,15 @@ class SMBProtocol(protocol.Protocol, ClientBase):
                 if item is None:
                     break
                 packet_type, payload = item
+                if packet_type == SESSION_KEEPALIVE:
+                    continue
                 if self.dialect is None:  # before NEGOTIATE: the NetBIOS session exchange
+                    if len(self._packets) >= 16:
+                        raise ProtocolError("%d NetBIOS packets before the session answer" % len(self._packets))
                     self._packets.append((packet_type, payload))
                     waiter, self._packet_waiter = self._packet_waiter, None
                     if waiter is not None and not waiter.called:
                         waiter.callback(None)
-                    continue
-                if packet_type == SESSION_KEEPALIVE:
                     continue
                 if packet_type != SESSION_MESSAGE:
                     raise ProtocolError("unexpected NetBIOS packet type 0x%02X" % packet_type)

@@ -51,6 +51,8 @@ __all__ = ["SMBConnection", "SMBFile", "SIGN_NEVER", "SIGN_WHEN_SUPPORTED", "SIG
 
 log = logging.getLogger("SMB.SMBConnection")
 _SMALL = 64 * 1024
+#: Packets (other than keep-alives) a server may send before the NetBIOS session answer is read.
+_MAX_EARLY_PACKETS = 16
 _ANY_NEWLINE = re.compile("\r\n|\r|\n")
 
 
@@ -276,12 +278,16 @@ class SMBConnection(ClientBase):
     def _frame_in(self, stream: _Stream, packet_type: int, frame: memoryview) -> None:
         if stream is not self._stream:
             return
+        if packet_type == SESSION_KEEPALIVE:
+            return
         if self.dialect is None:  # before NEGOTIATE: the NetBIOS session exchange
+            if len(self._packets) >= _MAX_EARLY_PACKETS:
+                self._stream_failed(stream, ProtocolError("%d NetBIOS packets before the session answer"
+                                                          % len(self._packets)))
+                return
             self._packets.append((packet_type, bytes(frame)))
             if self._packet_waiter is not None and not self._packet_waiter.done():
                 self._packet_waiter.set_result(None)
-            return
-        if packet_type == SESSION_KEEPALIVE:
             return
         try:
             if packet_type != SESSION_MESSAGE:

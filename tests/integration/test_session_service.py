@@ -425,3 +425,49 @@ def test_keepalive_before_the_session_response_is_ignored(samba, fake_server):
         _roundtrip(conn, 1000)
     finally:
         conn.close()
+
+
+# ---------------------------------------------------------------- the asyncio driver
+
+def test_asyncio_driver_runs_the_same_session_exchange(samba, fake_server):
+    """The NetBIOS session exchange is one procedure for every driver: the asyncio connection
+    falls back to *SMBSERVER, follows a retarget, cuts a retarget loop short, and skips many
+    keep-alives before the session answer."""
+    import asyncio
+
+    from smb import aio
+
+    def fallback(srv: FakeServer, index: int, sock: socket.socket, request: bytes) -> None:
+        if index == 0:
+            sock.sendall(_negative(0x82))
+        else:
+            srv.proxy(sock, request, samba.netbios_port)
+
+    def keepalives_first(srv: FakeServer, index: int, sock: socket.socket, request: bytes) -> None:
+        sock.sendall(KEEPALIVE_PACKET * 200)
+        srv.proxy(sock, request, samba.netbios_port)
+
+    holder: List[int] = []
+    servers = {
+        "fallback": fake_server(fallback),
+        "retarget": fake_server(lambda srv, i, sock, req: sock.sendall(_retarget("127.0.0.1", samba.netbios_port))),
+        "loop": fake_server(lambda srv, i, sock, req: sock.sendall(_retarget("127.0.0.1", holder[0]))),
+        "keepalives": fake_server(keepalives_first),
+    }
+    holder.append(servers["loop"].port)
+
+    async def connect(name: str, called: str) -> aio.SMBConnection:
+        conn = aio.SMBConnection(samba.user, samba.password, MY_NAME, called, is_direct_tcp=False)
+        assert await conn.connect("127.0.0.1", servers[name].port, timeout=30) is True
+        return conn
+
+    async def main() -> None:
+        for name, called in (("fallback", "WRONGNAME"), ("retarget", samba.netbios_name),
+                             ("keepalives", samba.netbios_name)):
+            async with await connect(name, called) as conn:
+                assert await conn.echo(b"up") is not None, name
+        with pytest.raises(NotConnectedError, match="retarget"):
+            await connect("loop", "FILESRV")
+
+    asyncio.run(main())
+    assert servers["fallback"].requests == [("WRONGNAME", MY_NAME), ("*SMBSERVER", MY_NAME)]
