@@ -68,6 +68,35 @@ class FileHandle:
         return "'%s' on '%s'" % (self.path, self.tree.name)
 
 
+def read_up_to(file_obj: Any, limit: int) -> bytes:
+    """Read until ``limit`` bytes or end of file (``read`` may return less)."""
+    pieces = []
+    got = 0
+    while got < limit:
+        piece = file_obj.read(limit - got)
+        if not piece:
+            break
+        pieces.append(piece)
+        got += len(piece)
+    return pieces[0] if len(pieces) == 1 else b"".join(pieces)
+
+
+class Prefixed:
+    """A reader that returns ``head`` first, then reads from ``file_obj``."""
+
+    def __init__(self, head: bytes, file_obj: Any) -> None:
+        self.head = head
+        self.file_obj = file_obj
+
+    def read(self, size: int) -> bytes:
+        if self.head:
+            head, self.head = self.head, b""
+            if len(head) > size:
+                head, self.head = head[:size], head[size:]
+            return head
+        return self.file_obj.read(size)
+
+
 class _IntoView:
     """A ``write``-only sink that fills a memoryview in order (READ data lands
     straight in the caller's buffer)."""

@@ -24,7 +24,7 @@ from . import fscc
 from . import smb2_constants as K
 from . import smb_constants as C
 from . import smb_structs as S
-from ._common_ops import CommonOps, FileHandle, Listing, ReceivedMessage, header_field
+from ._common_ops import CommonOps, FileHandle, Listing, Prefixed, ReceivedMessage, header_field, read_up_to
 from ._pipeline import ReadPlan
 from .dfs import ReferralRequest
 from .base import SIGN_WHEN_SUPPORTED, SharedDevice, WaitAny, WaitQuiet, matches_search, shared_file
@@ -63,6 +63,8 @@ _BASE_FLAGS2 = (C.SMB_FLAGS2_UNICODE | C.SMB_FLAGS2_NT_STATUS | C.SMB_FLAGS2_LON
 #: The first READ chained to NT_CREATE_ANDX stays small enough for any
 #: server's buffer (a chained response must fit MaxBufferSize).
 _CHAINED_READ = 60 * 1024
+#: A file up to this size is stored in one round trip (NT_CREATE_ANDX + WRITE_ANDX + CLOSE).
+_CHAINED_WRITE = 60 * 1024
 #: [MS-SMB] 2.2.4.5.2.1: Samba and Windows put a fixed placeholder in the
 #: signature of the SESSION_SETUP request that turns signing on.
 _SIGNING_PLACEHOLDER = b"BSRSPYL "
@@ -813,12 +815,64 @@ class Smb1Dialect(CommonOps):
         tree = yield from self.tree(share)
         disposition = C.FILE_OVERWRITE_IF if truncate else C.FILE_OPEN_IF
         access = C.FILE_WRITE_DATA | C.FILE_READ_ATTRIBUTES | C.FILE_WRITE_ATTRIBUTES | C.SYNCHRONIZE
+        limit = min(self.max_write, _CHAINED_WRITE)
+        head = read_up_to(file_obj, limit)
+        if len(head) < limit:
+            end = yield from self._store_chained(tree, path, access, disposition, offset, head, progress, confirmed)
+            if end is not None:
+                return end
+            # The server did not take the whole chain: the plain way below, with the same data.
         opened = yield from self.open(tree, path, access, disposition, C.FILE_NON_DIRECTORY_FILE, "store")
         try:
-            end = yield from self._write_stream(tree, opened.fid, offset, file_obj, progress, confirmed)
+            end = yield from self._write_stream(tree, opened.fid, offset, Prefixed(head, file_obj), progress,
+                                                confirmed)
         finally:
             yield from self.close_file(tree, opened.fid)
         return end
+
+    def _store_chained(self, tree: Tree, path: str, access: int, disposition: int, offset: int, data: bytes,
+                       progress: Optional[Callable[[int], None]], confirmed: Optional[Callable[[int, int], None]]):
+        """A whole small file in one round trip: NT_CREATE_ANDX + WRITE_ANDX + CLOSE as one
+        AndX chain ([MS-CIFS] 2.2.3.4; CLOSE may follow WRITE_ANDX, 2.2.4.43.1).  Returns the
+        end offset, or None when the server answered only the open (it may stop a chain
+        after any command, [MS-CIFS] 3.3.5.2): the open it made is closed and the caller
+        stores the plain way."""
+        create = S.NtCreateAndXRequest(file_name=_smb_path(path), desired_access=access, share_access=_SHARE_ALL,
+                                       create_disposition=disposition, create_options=C.FILE_NON_DIRECTORY_FILE)
+        chain: List[Any] = [create]
+        if data:
+            chain.append(S.WriteAndXRequest(fid=0xFFFF, offset=offset, data=data))
+        chain.append(S.CloseRequest(fid=0xFFFF))
+        mid = self.send(chain, tree.tid, flags2=_path_flags2(path))
+        try:
+            resp = yield mid
+        except SMBTimeout:
+            self.core.on_late_answer(mid, lambda late: self._close_late_open(late, tree))
+            raise
+        blocks = S.parse_blocks(resp.buf)[1]
+        opened_ok = bool(blocks) and blocks[0].command == C.SMB_COM_NT_CREATE_ANDX and len(blocks[0].words) > 0
+        if not opened_ok:
+            self.check(resp, "store '%s' on '%s'" % (path, tree.name))
+            raise MalformedResponse("store '%s': an answer without the NT_CREATE_ANDX response" % path)
+        commands = [b.command for b in blocks]
+        if len(blocks) == len(chain) and resp.status == NtStatus.SUCCESS:
+            if data:
+                count = S.WriteAndXResponse.from_block(blocks[1]).count
+                if count != len(data):
+                    raise MalformedResponse("server wrote %d bytes of a %d-byte WRITE" % (count, len(data)))
+                if progress:
+                    progress(count)
+                if confirmed:
+                    confirmed(offset, count)
+            return offset + len(data)
+        fid = S.NtCreateAndXResponse.from_block(blocks[0]).fid
+        if C.SMB_COM_CLOSE not in commands:
+            yield from self.close_file(tree, fid)
+        if len(blocks) < len(chain) and resp.status == NtStatus.SUCCESS:
+            log.debug("the server answered %d of the %d commands of a chained store", len(blocks), len(chain))
+            return None
+        self.check(resp, "store '%s' on '%s'" % (path, tree.name))
+        raise MalformedResponse("store '%s': %d answers to a %d-command chain" % (path, len(blocks), len(chain)))
 
     def _write_stream(self, tree: Tree, fid: int, offset: int, file_obj: Any,
                       progress: Optional[Callable[[int], None]],

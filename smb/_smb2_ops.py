@@ -19,7 +19,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 from . import crypto
 from . import smb2_constants as K
 from . import smb_constants as C
-from ._common_ops import CommonOps, FileHandle, Listing, ReceivedMessage, header_field
+from ._common_ops import CommonOps, FileHandle, Listing, Prefixed, ReceivedMessage, header_field, read_up_to
 from ._credits import CreditWindow
 from ._pipeline import ReadPlan
 from .base import (SIGN_NEVER, SIGN_WHEN_SUPPORTED, SharedDevice, SharedFile, WaitAny, WaitCredits, matches_search,
@@ -1120,7 +1120,7 @@ class Smb2Dialect(CommonOps):
         disposition = C.FILE_OVERWRITE_IF if truncate else C.FILE_OPEN_IF
         access = C.FILE_WRITE_DATA | C.FILE_READ_ATTRIBUTES | C.FILE_WRITE_ATTRIBUTES | C.SYNCHRONIZE
         limit = min(self.max_write, SMALL_IO)
-        head = _read_up_to(file_obj, limit)
+        head = read_up_to(file_obj, limit)
         if len(head) < limit and self.credits.can_send(2 + self._charge(len(head))):
             middle = []
             if head:
@@ -1139,7 +1139,7 @@ class Smb2Dialect(CommonOps):
         opened = yield from self.open(tree, path, access, disposition, C.FILE_NON_DIRECTORY_FILE, "store")
         fid = opened.file_id
         try:
-            end = yield from self._write_stream(tree, fid, offset, _Prefixed(head, file_obj), progress, confirmed)
+            end = yield from self._write_stream(tree, fid, offset, Prefixed(head, file_obj), progress, confirmed)
         finally:
             yield from self.close_file(tree, fid)
         return end
@@ -1479,35 +1479,6 @@ class Smb2Listing(Listing):
         if self.file_id is not None and self.tree is not None:
             file_id, self.file_id = self.file_id, None
             yield from self.dialect.close_file(self.tree, file_id)
-
-
-def _read_up_to(file_obj: Any, limit: int) -> bytes:
-    """Read until ``limit`` bytes or end of file (``read`` may return less)."""
-    pieces = []
-    got = 0
-    while got < limit:
-        piece = file_obj.read(limit - got)
-        if not piece:
-            break
-        pieces.append(piece)
-        got += len(piece)
-    return pieces[0] if len(pieces) == 1 else b"".join(pieces)
-
-
-class _Prefixed:
-    """A reader that returns ``head`` first, then reads from ``file_obj``."""
-
-    def __init__(self, head: bytes, file_obj: Any) -> None:
-        self.head = head
-        self.file_obj = file_obj
-
-    def read(self, size: int) -> bytes:
-        if self.head:
-            head, self.head = self.head, b""
-            if len(head) > size:
-                head, self.head = head[:size], head[size:]
-            return head
-        return self.file_obj.read(size)
 
 
 def _replace(obj: Any, **changes: Any) -> Any:
