@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, Callable, Dict, List, Optional, Type
 
 from . import smb_constants as C
-from .exceptions import (OperationFailure, SMBFileExistsError, SMBFileNotFoundError, SMBIsADirectoryError,
+from .exceptions import (MalformedResponse, OperationFailure, SMBFileExistsError, SMBFileNotFoundError, SMBIsADirectoryError,
                          SMBPermissionError)
 from .nt_status import NtStatus, status_name
 
@@ -79,6 +79,19 @@ def read_up_to(file_obj: Any, limit: int) -> bytes:
         pieces.append(piece)
         got += len(piece)
     return pieces[0] if len(pieces) == 1 else b"".join(pieces)
+
+
+def whole_write(offset: int, data_len: int, count: int, progress: Optional[Callable[[int], None]],
+                confirmed: Optional[Callable[[int, int], None]]) -> int:
+    """A small store's one WRITE was answered: it must have written all ``data_len`` bytes;
+    reports them and returns the end offset."""
+    if count != data_len:
+        raise MalformedResponse("server wrote %d bytes of a %d-byte WRITE" % (count, data_len))
+    if progress:
+        progress(count)
+    if confirmed:
+        confirmed(offset, count)
+    return offset + count
 
 
 class Prefixed:

@@ -24,7 +24,8 @@ from . import fscc
 from . import smb2_constants as K
 from . import smb_constants as C
 from . import smb_structs as S
-from ._common_ops import CommonOps, FileHandle, Listing, Prefixed, ReceivedMessage, header_field, read_up_to
+from ._common_ops import (CommonOps, FileHandle, Listing, Prefixed, ReceivedMessage, header_field, read_up_to,
+                          whole_write)
 from ._pipeline import ReadPlan
 from .dfs import ReferralRequest
 from .base import SIGN_WHEN_SUPPORTED, SharedDevice, WaitAny, WaitQuiet, matches_search, shared_file
@@ -524,15 +525,20 @@ class Smb1Dialect(CommonOps):
         req = S.NtCreateAndXRequest(file_name=_smb_path(path), desired_access=access, share_access=share,
                                     create_disposition=disposition, create_options=options,
                                     ext_file_attributes=attributes)
-        mid = self.send(req, tree.tid, flags2=_path_flags2(path))
-        try:
-            resp = yield mid
-        except SMBTimeout:
-            # Given up while the NT_CREATE_ANDX was out: if it still opens the file, close it.
-            self.core.on_late_answer(mid, lambda late: self._close_late_open(late, tree))
-            raise
+        resp = yield from self._opening(req, tree, path)
         self.check(resp, "%s '%s' on '%s'" % (what, path, tree.name))
         return resp.parse(S.NtCreateAndXResponse)
+
+    def _opening(self, messages: Any, tree: Tree, path: str):
+        """Send a request (or AndX chain) that starts with NT_CREATE_ANDX and wait for its
+        answer; given up while it is out, the open it may still make is closed when the
+        answer comes."""
+        mid = self.send(messages, tree.tid, flags2=_path_flags2(path))
+        try:
+            return (yield mid)
+        except SMBTimeout:
+            self.core.on_late_answer(mid, lambda late: self._close_late_open(late, tree))
+            raise
 
     def _close_late_open(self, resp: Any, tree: Tree) -> None:
         """The NT_CREATE_ANDX (maybe chained with a READ_ANDX) of an operation that gave
@@ -741,12 +747,7 @@ class Smb1Dialect(CommonOps):
         create = S.NtCreateAndXRequest(file_name=_smb_path(path), desired_access=access, share_access=_SHARE_ALL,
                                        create_disposition=C.FILE_OPEN, create_options=C.FILE_NON_DIRECTORY_FILE)
         read = S.ReadAndXRequest(fid=0xFFFF, offset=offset, max_count=first)
-        mid = self.send([create, read], tree.tid, flags2=_path_flags2(path))
-        try:
-            resp = yield mid
-        except SMBTimeout:
-            self.core.on_late_answer(mid, lambda late: self._close_late_open(late, tree))
-            raise
+        resp = yield from self._opening([create, read], tree, path)
         blocks = S.parse_blocks(resp.buf)[1]
         if resp.status != NtStatus.SUCCESS and (not blocks or blocks[0].command != C.SMB_COM_NT_CREATE_ANDX
                                                 or len(blocks[0].words) == 0):
@@ -843,12 +844,7 @@ class Smb1Dialect(CommonOps):
         if data:
             chain.append(S.WriteAndXRequest(fid=0xFFFF, offset=offset, data=data))
         chain.append(S.CloseRequest(fid=0xFFFF))
-        mid = self.send(chain, tree.tid, flags2=_path_flags2(path))
-        try:
-            resp = yield mid
-        except SMBTimeout:
-            self.core.on_late_answer(mid, lambda late: self._close_late_open(late, tree))
-            raise
+        resp = yield from self._opening(chain, tree, path)
         blocks = S.parse_blocks(resp.buf)[1]
         opened_ok = bool(blocks) and blocks[0].command == C.SMB_COM_NT_CREATE_ANDX and len(blocks[0].words) > 0
         if not opened_ok:
@@ -858,13 +854,8 @@ class Smb1Dialect(CommonOps):
         if len(blocks) == len(chain) and resp.status == NtStatus.SUCCESS:
             if data:
                 count = S.WriteAndXResponse.from_block(blocks[1]).count
-                if count != len(data):
-                    raise MalformedResponse("server wrote %d bytes of a %d-byte WRITE" % (count, len(data)))
-                if progress:
-                    progress(count)
-                if confirmed:
-                    confirmed(offset, count)
-            return offset + len(data)
+                return whole_write(offset, len(data), count, progress, confirmed)
+            return offset
         fid = S.NtCreateAndXResponse.from_block(blocks[0]).fid
         if C.SMB_COM_CLOSE not in commands:
             yield from self.close_file(tree, fid)

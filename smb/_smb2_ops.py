@@ -19,7 +19,8 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 from . import crypto
 from . import smb2_constants as K
 from . import smb_constants as C
-from ._common_ops import CommonOps, FileHandle, Listing, Prefixed, ReceivedMessage, header_field, read_up_to
+from ._common_ops import (CommonOps, FileHandle, Listing, Prefixed, ReceivedMessage, header_field, read_up_to,
+                          whole_write)
 from ._credits import CreditWindow
 from ._pipeline import ReadPlan
 from .base import (SIGN_NEVER, SIGN_WHEN_SUPPORTED, SharedDevice, SharedFile, WaitAny, WaitCredits, matches_search,
@@ -1129,13 +1130,8 @@ class Smb2Dialect(CommonOps):
                                                  middle, "store")
             if head:
                 count = WriteResponse.unpack_from(responses[1].buf, HEADER_SIZE).count
-                if count != len(head):
-                    raise MalformedResponse("server wrote %d bytes of a %d-byte WRITE" % (count, len(head)))
-                if progress:
-                    progress(count)
-                if confirmed:
-                    confirmed(offset, count)
-            return offset + len(head)
+                return whole_write(offset, len(head), count, progress, confirmed)
+            return offset
         opened = yield from self.open(tree, path, access, disposition, C.FILE_NON_DIRECTORY_FILE, "store")
         fid = opened.file_id
         try:
