@@ -45,6 +45,11 @@ log = logging.getLogger("SMB.SMBConnection")
 HEADER_SIZE = 64
 CMD = K.Smb2Command
 FLAGS = K.Smb2Flags
+# Plain ints for the per-message paths (IntFlag arithmetic makes enum objects each time).
+_RELATED = int(FLAGS.RELATED_OPERATIONS)
+_SIGNED = int(FLAGS.SIGNED)
+_ASYNC = int(FLAGS.ASYNC_COMMAND)
+_TO_REDIR = int(FLAGS.SERVER_TO_REDIR)
 ANY_FILE_ID = b"\xff" * 16
 #: [MS-FSCC] 2.3: the DFS referral FSCTL.
 FSCTL_DFS_GET_REFERRALS = 0x00060194
@@ -236,10 +241,11 @@ class Smb2Dialect(CommonOps):
             return 1
         return self.credits.charge_for(size)
 
-    def _header(self, command: int, mid: int, charge: int, tree_id: int, flags: int = 0) -> Smb2Header:
+    def _header(self, command: int, mid: int, charge: int, tree_id: int, flags: int = 0,
+                next_command: int = 0) -> Smb2Header:
         return Smb2Header(command=command, credit_charge=charge if self.dialect != K.Dialect.SMB_2_0_2 else 0,
-                          credits=self.credits.request_for(charge), flags=flags, message_id=mid,
-                          tree_id=tree_id, session_id=self.session.session_id)
+                          credits=self.credits.request_for(charge), flags=flags, next_command=next_command,
+                          message_id=mid, tree_id=tree_id, session_id=self.session.session_id)
 
     def _must_sign(self, command: int) -> bool:
         s = self.session
@@ -271,45 +277,32 @@ class Smb2Dialect(CommonOps):
         CREATE returns (callers pass ``ANY_FILE_ID``).
         """
         mids: List[int] = []
-        messages: List[List[Any]] = []
+        packed: List[Any] = []
+        encrypt = items[0][0] not in (CMD.NEGOTIATE, CMD.SESSION_SETUP) and self._encrypting(items[0][2])
+        last_index = len(items) - 1
         for index, (command, body, tree, resp_size, data) in enumerate(items):
             data_len = len(data) if data is not None else 0
+            if data is not None and index != last_index:
+                raise ValueError("only the last request of a compound may carry a data buffer")
             # [MS-SMB2] 3.1.5.2: the charge follows the payload (WRITE data,
             # READ/QUERY output), not the fixed request body.
             charge = self._charge(max(data_len if data is not None else len(body), resp_size))
             if not self.credits.has(charge):
                 raise ProtocolError("server left us %d credits, %d needed" % (self.credits.available, charge))
             mid = self.credits.take(charge)
-            flags = FLAGS.RELATED_OPERATIONS if (related and index > 0) else 0
-            header = self._header(command, mid, charge, tree.tree_id if tree else 0, flags)
-            pieces = [header, body] if data is None else [header, body, data]
-            messages.append(pieces)
             mids.append(mid)
             self.core.expect(mid)
-        first_command = items[0][0]
-        encrypt = (first_command not in (CMD.NEGOTIATE, CMD.SESSION_SETUP)
-                   and self._encrypting(items[0][2]))
-        packed: List[Any] = []
-        for index, pieces in enumerate(messages):
-            header = pieces[0]
-            body = pieces[1]
-            data = pieces[2] if len(pieces) > 2 else None
-            last = index == len(messages) - 1
-            if data is not None and not last:
-                raise ValueError("only the last request of a compound may carry a data buffer")
-            size = HEADER_SIZE + len(body) + (len(data) if data is not None else 0)
-            pad = b"" if last else b"\0" * ((-size) % 8)
-            if not last:
-                header = _replace(header, next_command=size + len(pad))
-            sign = not encrypt and self._must_sign(header.command)
+            # Each header is built once, with its final flags and NextCommand.
+            sign = not encrypt and self._must_sign(command)
+            flags = (_RELATED if related and index else 0) | (_SIGNED if sign else 0)
+            size = HEADER_SIZE + len(body) + data_len
+            pad = b"" if index == last_index else b"\0" * ((-size) % 8)
+            next_command = 0 if index == last_index else size + len(pad)
+            hdr = self._header(command, mid, charge, tree.tree_id if tree else 0, flags, next_command).pack()
             if sign:
-                header = _replace(header, flags=header.flags | FLAGS.SIGNED)
-            hdr = header.pack()
-            if sign:
-                self._signed_mids.add(header.message_id)
+                self._signed_mids.add(mid)
                 parts = [hdr, body] + ([data] if data is not None else []) + [pad]
-                signature = self._signature(parts, header.message_id, header.flags, header.command)
-                hdr = hdr[:48] + signature
+                hdr = hdr[:48] + self._signature(parts, mid, flags, command)
             packed.append(hdr)
             packed.append(body + pad if pad else body)
             if data is not None:
@@ -355,7 +348,7 @@ class Smb2Dialect(CommonOps):
         if self.dialect <= K.Dialect.SMB_2_1:
             return crypto.hmac_sha256_parts(s.signing_key, parts)[:16]
         if self.signing_algorithm == K.SigningAlgorithm.AES_GMAC:
-            nonce = _NONCE_PACK.pack(message_id, (1 if flags & FLAGS.SERVER_TO_REDIR else 0)
+            nonce = _NONCE_PACK.pack(message_id, (1 if flags & _TO_REDIR else 0)
                                      | (2 if command == CMD.CANCEL else 0))
             return crypto.aes_gmac_parts(s.signing_key, nonce, parts)
         return crypto.aes_cmac_parts(s.signing_key, parts)
@@ -441,11 +434,11 @@ class Smb2Dialect(CommonOps):
                                         or header.next_command % 8):
                 raise ProtocolError("bad NextCommand %d in compound response" % header.next_command)
             msg = frame[offset:end]
-            if not header.flags & FLAGS.SERVER_TO_REDIR:
+            if not header.flags & _TO_REDIR:
                 raise ProtocolError("response without the SERVER_TO_REDIR flag")
             self.credits.grant(header.credits)
             self._check_signature(header, msg, encrypted)
-            interim = header.status == NtStatus.PENDING and header.flags & FLAGS.ASYNC_COMMAND
+            interim = header.status == NtStatus.PENDING and header.flags & _ASYNC
             if interim:
                 if not self.core.is_known(header.message_id):
                     raise ProtocolError("interim response to message %d that was never sent" % header.message_id)
@@ -468,8 +461,8 @@ class Smb2Dialect(CommonOps):
         s = self.session
         if encrypted:
             return
-        signed = bool(header.flags & FLAGS.SIGNED)
-        interim = header.status == NtStatus.PENDING and header.flags & FLAGS.ASYNC_COMMAND
+        signed = bool(header.flags & _SIGNED)
+        interim = header.status == NtStatus.PENDING and header.flags & _ASYNC
         if not interim:
             was_signed = header.message_id in self._signed_mids
             self._signed_mids.discard(header.message_id)
