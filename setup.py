@@ -28,9 +28,11 @@ setup(
         "fsspec": ["fsspec>=2023.1"],
         "twisted": ["twisted>=22.1"],
         "fast": ["cryptography>=3.1"],
-        "dask": ["fsspec>=2023.1", "dask[dataframe]", "distributed", "pyarrow"],
+        # distributed pins its own dask release: an old distributed (no pin) under a newer
+        # dask fails to import, so a recent one is asked for.
+        "dask": ["fsspec>=2023.1", "dask[dataframe]", "distributed>=2024.1", "pyarrow"],
         "test": ["pytest>=7", "hypothesis>=6", "tqdm", "mypy", "pandas", "fsspec>=2023.1", "dask[dataframe]",
-                 "distributed", "pyarrow", "twisted>=22.1", "cryptography>=3.1"],
+                 "distributed>=2024.1", "pyarrow", "twisted>=22.1", "cryptography>=3.1"],
         "docs": ["sphinx>=5"],
     },
     entry_points={
