@@ -189,7 +189,9 @@ class SMBConnection(ClientBase):
     :param auto_reconnect: when the connection drops during ``retrieveFile*`` or
         ``storeFile*``, reconnect (same server, credentials and options; never to a weaker
         session) and resume the transfer where it stopped (default False, as pysmb; see
-        :doc:`/faults`); :attr:`reconnects` counts the reconnects made
+        :doc:`/faults`); over SMB2/3 a retrieve reads through a durable handle that the
+        reconnect gets back.  :attr:`reconnects` counts the reconnects made,
+        :attr:`durable_reopens` the durable handles given back
     :param max_retries: reconnects one call may make before it raises (default 3)
     :param keepalive: seconds of silence after which an ECHO checks the link; an unanswered
         one breaks the connection at once (default None: no keep-alive)

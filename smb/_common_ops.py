@@ -8,7 +8,7 @@ generators and ``abort()``, and for file handles ``_open_handle``,
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, List, Optional, Type
+from typing import Any, Callable, Dict, List, Optional, Tuple, Type
 
 from . import smb_constants as C
 from .exceptions import (MalformedResponse, OperationFailure, SMBFileExistsError, SMBFileNotFoundError, SMBIsADirectoryError,
@@ -48,7 +48,8 @@ class FileHandle:
     dialect object (one per connection) the id belongs to.
     """
 
-    __slots__ = ("dialect", "tree", "fid", "path", "size", "is_directory", "is_open", "attributes")
+    __slots__ = ("dialect", "tree", "fid", "path", "size", "is_directory", "is_open", "attributes", "version",
+                 "durable")
 
     def __init__(self, dialect: Any, tree: Any, fid: Any, path: str, size: int, is_directory: bool,
                  attributes: int = 0) -> None:
@@ -62,6 +63,11 @@ class FileHandle:
         self.attributes = attributes
         #: False once CLOSE was sent.
         self.is_open = True
+        #: What tells a changed file on reopening: (size, last write, change time) as
+        #: the open reported them (SMB2; None where the open does not tell).
+        self.version: Optional[Tuple[int, int, int]] = None
+        #: The dialect's record of a durable handle the server granted (SMB2), else None.
+        self.durable: Any = None
 
     @property
     def what(self) -> str:
@@ -217,17 +223,26 @@ class CommonOps:
 
     # ---------------------------------------------------------------- file handles
     def open_handle(self, share: str, path: str, access: int, disposition: int, share_access: int,
-                    options: int = C.FILE_NON_DIRECTORY_FILE):
+                    options: int = C.FILE_NON_DIRECTORY_FILE, durable: bool = False):
         """CREATE ``path`` and keep it open: returns a :class:`FileHandle`.
         A failure is raised as the OSError-compatible subclass of
-        :class:`OperationFailure` when there is one (see :func:`file_error`)."""
+        :class:`OperationFailure` when there is one (see :func:`file_error`).
+        ``durable`` asks for a durable handle where the dialect has them (SMB2)."""
         tree = yield from self.tree(share)  # type: ignore[attr-defined]
         try:
             handle = yield from self._open_handle(tree, path, access, disposition,  # type: ignore[attr-defined]
-                                                  share_access, options)
+                                                  share_access, options, durable)
         except OperationFailure as err:
             raise file_error(err) from None
         return handle
+
+    def read_handle(self, handle: FileHandle, start: int, end: int, file_obj: Any,
+                    progress: Optional[Callable[[int], None]]):
+        """Pipelined READs of ``[start, end)`` into ``file_obj`` (in order); returns
+        the bytes read (fewer when the file ends first)."""
+        total = yield from self._read_range(handle.tree, handle.fid, start, end,  # type: ignore[attr-defined]
+                                            file_obj, progress)
+        return total
 
     def read_into(self, handle: FileHandle, offset: int, buffer: Any):
         """READ into ``buffer`` (a writable bytes-like object) from ``offset``,

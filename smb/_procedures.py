@@ -202,6 +202,12 @@ class Closing(Exception):
 
 
 # ---------------------------------------------------------------------------------- helpers
+_SHARE_ALL = C.FILE_SHARE_READ | C.FILE_SHARE_WRITE | C.FILE_SHARE_DELETE
+#: Seconds a durable handle is asked for again after a reconnect while the server still
+#: holds it for the old connection.
+RECLAIM_PATIENCE = 3.0
+
+
 def position(file_obj: Any) -> Optional[int]:
     try:
         return int(file_obj.tell()) if file_obj is not None else None
@@ -435,6 +441,8 @@ class ClientBase(SMB):
         self.max_retries = max(0, int(max_retries))
         #: Reconnects made so far (each one a new transport, NEGOTIATE and logon).
         self.reconnects = 0
+        #: Durable handles the server gave back after a reconnect (SMB2 DHnC/DH2C).
+        self.durable_reopens = 0
         self._family: Optional[int] = None
         #: Seconds of silence after which an ECHO checks the link (None: never).
         self.keepalive = float(keepalive) if keepalive else None
@@ -795,6 +803,8 @@ class ClientBase(SMB):
         before = self._protection()
         ip, port = self.server_ip, self._port
         self.log.warning("connection to %s:%d lost (%s); reconnecting", ip, port, why)
+        if self.dialect is not None and self.dialect.is_smb2 and self.dialect.session.session_id:
+            self.previous_session_id = self.dialect.session.session_id
         yield HangUp(self)
         if not (yield from self._connect(ip, port, self._family, timeout)):
             raise NotConnectedError("reconnect to %s:%d: the server refused the logon" % (ip, port))
@@ -871,6 +881,101 @@ class ClientBase(SMB):
                                        NtStatus.FILE_INVALID)
             self.log.info("resuming retrieveFile '%s' at byte %d", path, offset + sink.count)
 
+    def _reclaim(self, handle: Any, timeout: float) -> Proc[Any]:
+        """After a reconnect: the durable ``handle`` reopened on the new connection, or
+        None when it was not durable or the server no longer holds it."""
+        if handle is None or handle.durable is None:
+            return None
+        try:
+            yield from self._patiently(lambda: self._dialect_ops().reclaim_handle(handle), timeout,
+                                       "reopen durable handle", NtStatus.OBJECT_NAME_NOT_FOUND)
+        except OperationFailure as err:
+            self.log.info("the durable handle of '%s' is gone (%s); opening the file again", handle.path, err)
+            return None
+        self.durable_reopens += 1
+        return handle
+
+    def _patiently(self, make: Callable[[], OpGen], timeout: float, name: str, status: int) -> Proc[Any]:
+        """Run the operation ``make()`` gives; while it fails with ``status``, run it again
+        after growing pauses (up to 1 s), :data:`RECLAIM_PATIENCE` seconds in all.  Right
+        after a reconnect the server process of the old connection may still be working
+        through what it had received, the old open still attached to it: Samba then
+        answers a durable reconnect OBJECT_NAME_NOT_FOUND, a new open SHARING_VIOLATION."""
+        pause, waited = 0.1, 0.0
+        while True:
+            try:
+                return (yield Call(self, make(), timeout, name))
+            except OperationFailure as err:
+                if err.status != status or waited >= RECLAIM_PATIENCE:
+                    raise
+                self.log.debug("%s: %s; asked again in %.1f s", name, err, pause)
+                yield Sleep(pause)
+                waited += pause
+                pause = min(2 * pause, 1.0)
+
+    def _close_after_error(self, handle: Any, timeout: float) -> Proc[None]:
+        """Close ``handle`` on the way out of a failed transfer, if the connection still can."""
+        if handle is not None and handle.is_open and handle.dialect is self.dialect and self.broken is None:
+            try:
+                yield Call(self, self._dialect_ops().close_handle(handle), timeout, "close")
+            except (NotConnectedError, OperationFailure, SMBTimeout) as err:
+                self.log.debug("closing '%s' after a failed transfer: %s", handle.path, err)
+
+    def _retrieve_durable(self, service_name: str, path: str, file_obj: Any, offset: int, max_length: int,
+                          timeout: float, prog: Progress) -> Proc[Tuple[int, int]]:
+        """SMB2 retrieve that survives dropped connections: the file is read through a
+        durable handle; after a reconnect the server gives that handle back (DHnC/DH2C)
+        and reading goes on from the first byte not yet written to ``file_obj``.  When it
+        does not (no durable handle granted, or lost meanwhile), the file is opened again
+        and must show the size and times it had (else an error, not a mix)."""
+        access = C.FILE_READ_DATA | C.FILE_READ_ATTRIBUTES | C.SYNCHRONIZE
+        sink = _Counting(file_obj)
+        handle: Any = None
+        version = None
+        end = 0
+        tries = 0
+        lost = False
+        try:
+            while True:
+                try:
+                    if lost:
+                        handle = yield from self._reclaim(handle, timeout)
+                        lost = False
+                        self.log.info("resuming retrieveFile '%s' at byte %d", path, offset + sink.count)
+                    if handle is None:
+                        handle = yield from self._patiently(lambda: self._dialect_ops().open_handle(
+                            service_name, path, access, C.FILE_OPEN, _SHARE_ALL, durable=True), timeout,
+                            "retrieveFile", NtStatus.SHARING_VIOLATION)
+                        if version is None:
+                            version = handle.version
+                            end = handle.size if max_length < 0 else min(handle.size, offset + max_length)
+                            prog.set_total(max(0, end - offset))
+                    if handle.version != version:
+                        # (also checked on a durable handle given back: a change made on the
+                        # server's disk, not through SMB, breaks no oplock)
+                        raise OperationFailure("retrieveFile '%s' on '%s': the file changed while the connection "
+                                               "was down (%d bytes read); not resumed"
+                                               % (path, service_name, sink.count), [], NtStatus.FILE_INVALID)
+                    yield Call(self, self._dialect_ops().read_handle(handle, offset + sink.count, end, sink,
+                                                                     prog.update), timeout, "retrieveFile")
+                    break
+                except NotConnectedError as err:
+                    tries = yield from self._recover(err, timeout, tries)
+                    lost = True
+            yield Call(self, self._dialect_ops().close_handle(handle), timeout, "retrieveFile")
+        finally:
+            yield from self._close_after_error(handle, timeout)
+        return handle.attributes, sink.count
+
+    def _rewind_store(self, file_obj: Any, start: Optional[int], offset: int, confirmed: "_Confirmed", path: str,
+                      service_name: str, prog: Progress) -> None:
+        """Put ``file_obj`` back at the first byte the server did not confirm."""
+        if start is None or not rewind(file_obj, start + (confirmed.end - offset)):
+            raise OperationFailure("storeFile '%s' on '%s': the file object cannot be rewound to resume at "
+                                   "byte %d" % (path, service_name, confirmed.end), [], NtStatus.UNSUCCESSFUL)
+        prog.rewind_to(confirmed.end - offset)
+        self.log.info("resuming storeFile '%s' at byte %d", path, confirmed.end)
+
     def _store_resuming(self, service_name: str, path: str, file_obj: Any, offset: int, truncate: bool,
                         timeout: float, prog: Progress) -> Proc[int]:
         """store that survives dropped connections: after a reconnect the writing goes on
@@ -889,11 +994,7 @@ class ClientBase(SMB):
                 if start is None:
                     raise
                 tries = yield from self._recover(err, timeout, tries)
-            if not rewind(file_obj, start + (confirmed.end - offset)):
-                raise OperationFailure("storeFile '%s' on '%s': the file object cannot be rewound to resume at "
-                                       "byte %d" % (path, service_name, confirmed.end), [], NtStatus.UNSUCCESSFUL)
-            prog.rewind_to(confirmed.end - offset)
-            self.log.info("resuming storeFile '%s' at byte %d", path, confirmed.end)
+            self._rewind_store(file_obj, start, offset, confirmed, path, service_name, prog)
 
     # -- transfers ---------------------------------------------------------------------------
     @follows_dfs
@@ -919,6 +1020,9 @@ class ClientBase(SMB):
             if is_async_file(file_obj, "write"):
                 return (yield from self._retrieve_to_async(ops, service_name, path, file_obj, offset, max_length,
                                                            timeout, prog))
+            if self.auto_reconnect and ops.is_smb2:
+                return (yield from self._retrieve_durable(service_name, path, file_obj, offset, max_length,
+                                                          timeout, prog))
             if self.auto_reconnect:
                 return (yield from self._retrieve_resuming(service_name, path, file_obj, offset, max_length,
                                                            timeout, prog))

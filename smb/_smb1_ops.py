@@ -956,8 +956,9 @@ class Smb1Dialect(CommonOps):
 
     # ---------------------------------------------------------------- file handles
     def _open_handle(self, tree: Tree, path: str, access: int, disposition: int, share_access: int,
-                     options: int):
-        """NT_CREATE_ANDX kept open for a file object."""
+                     options: int, durable: bool = False):
+        """NT_CREATE_ANDX kept open for a file object (SMB1 has no durable handles:
+        ``durable`` changes nothing)."""
         opened = yield from self.open(tree, path, access, disposition, options, "open", share=share_access)
         return FileHandle(self, tree, opened.fid, path, opened.end_of_file, opened.directory,
                           opened.ext_file_attributes)

@@ -28,15 +28,18 @@ from .base import (SIGN_NEVER, SIGN_WHEN_SUPPORTED, SharedDevice, SharedFile, Wa
 from .exceptions import MalformedResponse, NotReadyError, OperationFailure, ProtocolError, SMBTimeout, UnsupportedFeature
 from .dfs import ReferralRequest, ReferralRequestEx
 from .nt_status import LOGON_FAILURES, NtStatus, status_name
-from .smb2_structs import (CancelRequest, CloseRequest, CloseResponse, CopyChunk, CopyChunkCopy, CopyChunkResponse,
-                           CreateRequest, CreateResponse, EchoRequest, EncryptionCapabilities, FlushRequest,
+from .smb2_structs import (DHANDLE_FLAG_PERSISTENT, CancelRequest, CloseRequest, CloseResponse, CopyChunk,
+                           CopyChunkCopy, CopyChunkResponse, CreateRequest, CreateResponse, DurableHandleReconnect,
+                           DurableHandleReconnectV2, DurableHandleRequest, DurableHandleRequestV2,
+                           DurableHandleResponseV2, EchoRequest, OplockBreakAcknowledgment, OplockBreakNotification, EncryptionCapabilities, FlushRequest,
                            IoctlRequest, IoctlResponse, LogoffRequest, NegotiateRequest, NegotiateResponse,
                            PreauthIntegrityCapabilities, QueryDirectoryRequest, QueryDirectoryResponse,
                            QueryInfoRequest, QueryInfoResponse, ReadRequest, ReadResponse, ResumeKeyResponse,
                            SessionSetupRequest, SessionSetupResponse, SetInfoRequest, SigningCapabilities,
                            Smb2Header, TimewarpToken, TransformHeader, TreeConnectRequest, TreeConnectResponse,
                            TreeDisconnectRequest, ValidateNegotiateInfoRequest, ValidateNegotiateInfoResponse,
-                           WriteRequest, WriteResponse, split_timewarp)
+                           WriteRequest, WriteResponse, pack_create_contexts, parse_create_contexts,
+                           split_timewarp)
 from . import fscc
 from .utils import convertEpochToFILETIME
 
@@ -50,6 +53,10 @@ _RELATED = int(FLAGS.RELATED_OPERATIONS)
 _SIGNED = int(FLAGS.SIGNED)
 _ASYNC = int(FLAGS.ASYNC_COMMAND)
 _TO_REDIR = int(FLAGS.SERVER_TO_REDIR)
+#: The MessageId of an unsolicited oplock or lease break notification.
+_UNSOLICITED = 0xFFFFFFFFFFFFFFFF
+_OPLOCK_NONE, _OPLOCK_II = int(K.OplockLevel.NONE), int(K.OplockLevel.II)
+_OPLOCK_EXCLUSIVE, _OPLOCK_BATCH = int(K.OplockLevel.EXCLUSIVE), int(K.OplockLevel.BATCH)
 ANY_FILE_ID = b"\xff" * 16
 #: [MS-FSCC] 2.3: the DFS referral FSCTL.
 FSCTL_DFS_GET_REFERRALS = 0x00060194
@@ -169,13 +176,35 @@ class Smb2Session:
 class Tree:
     """A connected share."""
 
-    __slots__ = ("name", "tree_id", "share_type", "encrypt")
+    __slots__ = ("name", "tree_id", "share_type", "encrypt", "capabilities")
 
-    def __init__(self, name: str, tree_id: int, share_type: int, encrypt: bool) -> None:
+    def __init__(self, name: str, tree_id: int, share_type: int, encrypt: bool, capabilities: int = 0) -> None:
         self.name = name
         self.tree_id = tree_id
         self.share_type = share_type
         self.encrypt = encrypt
+        #: The share's Capabilities ([MS-SMB2] 2.2.10), e.g. CONTINUOUS_AVAILABILITY.
+        self.capabilities = capabilities
+
+
+class Durable:
+    """What reopens a durable handle after a reconnect ([MS-SMB2] 3.2.4.4): the
+    original request's parameters, the oplock it holds, the CreateGuid (SMB 3.x)."""
+
+    __slots__ = ("access", "disposition", "share_access", "options", "oplock", "create_guid", "persistent",
+                 "timeout")
+
+    def __init__(self, access: int, disposition: int, share_access: int, options: int, oplock: int,
+                 create_guid: Optional[bytes], persistent: bool, timeout: float = 60.0) -> None:
+        self.access = access
+        self.disposition = disposition
+        self.share_access = share_access
+        self.options = options
+        self.oplock = oplock
+        self.create_guid = create_guid
+        self.persistent = persistent
+        #: Seconds the server keeps the handle for a reconnect (DH2Q's answer; 60 for DHnQ).
+        self.timeout = timeout
 
 
 class Smb2Dialect(CommonOps):
@@ -212,6 +241,9 @@ class Smb2Dialect(CommonOps):
         self._async_ids: Dict[int, int] = {}
         #: Reused buffer for decrypted messages.
         self._plain = bytearray()
+        #: Opens holding an oplock, by FileId: (tree, level); a break of a batch or
+        #: exclusive oplock is acknowledged from here ([MS-SMB2] 3.2.5.19.1).
+        self.oplocks: Dict[bytes, Tuple[Tree, int]] = {}
 
     # ---------------------------------------------------------------- state views (pysmb's attributes)
     @property
@@ -446,8 +478,8 @@ class Smb2Dialect(CommonOps):
                 self._async_ids[header.message_id] = header.async_id
                 if not self.core.is_expected(header.message_id):  # already given up: cancel it now
                     self.cancel_pending([header.message_id])
-            elif header.message_id == 0xFFFFFFFFFFFFFFFF and header.command == CMD.OPLOCK_BREAK:
-                log.debug("ignoring an oplock/lease break notification")
+            elif header.message_id == _UNSOLICITED and header.command == CMD.OPLOCK_BREAK:
+                self._oplock_break(msg)
             else:
                 if self._async_ids:
                     self._async_ids.pop(header.message_id, None)
@@ -457,9 +489,37 @@ class Smb2Dialect(CommonOps):
                 return
             offset = end
 
+    def _oplock_break(self, msg: memoryview) -> None:
+        """An oplock break notification: a batch or exclusive oplock of ours is
+        acknowledged at once with the level the server offers ([MS-SMB2] 3.2.5.19.1),
+        so that the other opener does not wait; the answer to that acknowledgment is
+        dropped.  A lease break (we ask for no lease) and a break of an open we do
+        not hold are only logged."""
+        if len(msg) - HEADER_SIZE != 24:
+            log.debug("ignoring a lease break notification (no lease was asked for)")
+            return
+        note = OplockBreakNotification.unpack_from(msg, HEADER_SIZE)
+        held = self.oplocks.get(note.file_id)
+        if held is None:
+            log.debug("oplock break for an open we do not hold")
+            return
+        tree, level = held
+        new_level = note.oplock_level if note.oplock_level in (_OPLOCK_II, _OPLOCK_NONE) else 0
+        self.oplocks[note.file_id] = (tree, new_level)
+        if level not in (_OPLOCK_BATCH, _OPLOCK_EXCLUSIVE):
+            return  # a level II oplock goes to none without an acknowledgment
+        if not self.credits.has(1):
+            log.debug("no credit left to acknowledge an oplock break; the server times it out")
+            return
+        log.debug("acknowledging an oplock break to level %d", new_level)
+        mid = self.send(CMD.OPLOCK_BREAK, OplockBreakAcknowledgment(new_level, note.file_id).pack(), tree)
+        self.core.drop_answer(mid)
+
     def _check_signature(self, header: Smb2Header, msg: memoryview, encrypted: bool) -> None:
         s = self.session
-        if encrypted:
+        if encrypted or header.message_id == _UNSOLICITED:
+            # [MS-SMB2] 3.2.5.1.3: an oplock break notification (MessageId all ones) is
+            # not verified; the worst a forged one does is make us give up caching.
             return
         signed = bool(header.flags & _SIGNED)
         interim = header.status == NtStatus.PENDING and header.flags & _ASYNC
@@ -643,7 +703,8 @@ class Smb2Dialect(CommonOps):
         s.preauth = self.preauth
         token = sb.generateNegotiateSecurityBlob(ntlm.negotiate_message())
         security_mode = self._security_mode()
-        req = SessionSetupRequest(security_buffer=token, security_mode=security_mode)
+        req = SessionSetupRequest(security_buffer=token, security_mode=security_mode,
+                                  previous_session_id=self.core.previous_session_id)
         mid = self.send(CMD.SESSION_SETUP, req.pack())
         self._hash_sent()
         resp = yield mid
@@ -658,7 +719,8 @@ class Smb2Dialect(CommonOps):
         auth = ntlm.authenticate_message(challenge)
         mic = None if ntlm.anonymous else ntlm.mech_list_mic(sb.MECH_TYPES_DER)
         token = sb.generateAuthSecurityBlob(auth, mech_list_mic=mic)
-        req = SessionSetupRequest(security_buffer=token, security_mode=security_mode)
+        req = SessionSetupRequest(security_buffer=token, security_mode=security_mode,
+                                  previous_session_id=self.core.previous_session_id)
         mid = self.send(CMD.SESSION_SETUP, req.pack())
         self._hash_sent()
         # Keys are derived before the final response arrives: 3.x signs it.
@@ -680,7 +742,8 @@ class Smb2Dialect(CommonOps):
         session key, which then checks the answer's signature."""
         s = self.session
         s.preauth = self.preauth
-        req = SessionSetupRequest(security_buffer=initiator.token(), security_mode=self._security_mode())
+        req = SessionSetupRequest(security_buffer=initiator.token(), security_mode=self._security_mode(),
+                                  previous_session_id=self.core.previous_session_id)
         mid = self.send(CMD.SESSION_SETUP, req.pack())
         self._hash_sent()
         s.signing_required = False
@@ -765,7 +828,7 @@ class Smb2Dialect(CommonOps):
         encrypt = bool(tc.share_flags & K.ShareFlags.ENCRYPT_DATA)
         if encrypt and not self.session.encryption_key:
             raise UnsupportedFeature("share %r requires encryption, which this session cannot do" % share)
-        tree = Tree(share, resp.header.tree_id, tc.share_type, encrypt)
+        tree = Tree(share, resp.header.tree_id, tc.share_type, encrypt, tc.capabilities)
         self.trees[key] = tree
         if not self.validated:
             self.validated = True
@@ -798,13 +861,17 @@ class Smb2Dialect(CommonOps):
 
     # ---------------------------------------------------------------- opens
     def _create(self, tree: Tree, path: str, access: int, disposition: int, options: int,
-                attributes: int = 0, share: int = SHARE_ALL) -> bytes:
+                attributes: int = 0, share: int = SHARE_ALL, oplock: int = 0,
+                contexts: Sequence[Tuple[bytes, bytes]] = ()) -> bytes:
         # A previous version (@GMT-... in the path) is asked for with a TWrp context.
         path, when = split_timewarp(path)
-        contexts = TimewarpToken(when).pack() if when is not None else b""
+        chain = list(contexts)
+        if when is not None:
+            chain.append(TimewarpToken(when).context())
         return CreateRequest(name=path, desired_access=access, file_attributes=attributes,
-                             share_access=share, create_disposition=disposition,
-                             create_options=options, create_contexts=contexts).pack()
+                             share_access=share, create_disposition=disposition, create_options=options,
+                             requested_oplock_level=oplock,
+                             create_contexts=pack_create_contexts(chain) if chain else b"").pack()
 
     def open(self, tree: Tree, path: str, access: int, disposition: int = C.FILE_OPEN, options: int = 0,
              what: str = "open"):
@@ -1255,14 +1322,87 @@ class Smb2Dialect(CommonOps):
 
     # ---------------------------------------------------------------- file handles
     def _open_handle(self, tree: Tree, path: str, access: int, disposition: int, share_access: int,
-                     options: int):
-        """CREATE kept open for a file object ([MS-SMB2] 3.2.4.3)."""
-        body = self._create(tree, path, access, disposition, options, share=share_access)
+                     options: int, durable: bool = False):
+        """CREATE kept open for a file object ([MS-SMB2] 3.2.4.3).  With ``durable``
+        the open asks for a durable handle ([MS-SMB2] 3.2.4.3.5): a batch oplock and
+        DHnQ (SMB 2.x) or DH2Q with a new CreateGuid (SMB 3.x, persistent on a
+        continuously available share, kept as long as the server's default);
+        ``handle.durable`` is set when the server granted it, and :meth:`reclaim_handle`
+        reopens it after a reconnect."""
+        contexts: List[Tuple[bytes, bytes]] = []
+        oplock = 0
+        guid = None
+        persistent = False
+        if durable:
+            oplock = _OPLOCK_BATCH
+            if self.dialect >= K.Dialect.SMB_3_0:
+                guid = self.core.rand(16)
+                persistent = bool(tree.capabilities & K.ShareCapabilities.CONTINUOUS_AVAILABILITY)
+                contexts.append(DurableHandleRequestV2(guid, 0, DHANDLE_FLAG_PERSISTENT if persistent else 0)
+                                .context())
+            else:
+                contexts.append(DurableHandleRequest().context())
+        body = self._create(tree, path, access, disposition, options, share=share_access, oplock=oplock,
+                            contexts=contexts)
         resp = yield from self.call(CMD.CREATE, body, tree)
         self.check(resp, "open '%s' on '%s'" % (path, tree.name))
         created = CreateResponse.unpack_from(resp.buf, HEADER_SIZE)
-        return FileHandle(self, tree, created.file_id, path, created.end_of_file,
-                          bool(created.file_attributes & C.ATTR_DIRECTORY), created.file_attributes)
+        handle = FileHandle(self, tree, created.file_id, path, created.end_of_file,
+                            bool(created.file_attributes & C.ATTR_DIRECTORY), created.file_attributes)
+        handle.version = (created.end_of_file, created.last_write_time, created.change_time)
+        if durable:
+            self._hold_oplock(tree, created)
+            granted = self._durable_granted(created, guid is not None)
+            if granted is not None:
+                persistent, kept = granted
+                handle.durable = Durable(access, disposition, share_access, options, created.oplock_level, guid,
+                                         persistent, kept)
+                log.debug("durable handle granted for '%s' (kept %.1f s%s)", path, kept,
+                          ", persistent" if persistent else "")
+        return handle
+
+    def _hold_oplock(self, tree: Tree, created: CreateResponse) -> None:
+        if created.oplock_level in (_OPLOCK_BATCH, _OPLOCK_EXCLUSIVE, _OPLOCK_II):
+            self.oplocks[created.file_id] = (tree, created.oplock_level)
+
+    @staticmethod
+    def _durable_granted(created: CreateResponse, v2: bool) -> Optional[Tuple[bool, float]]:
+        """None when the CREATE response grants no durable handle, else (persistent, seconds
+        the server keeps it after a disconnect)."""
+        for name, data in parse_create_contexts(created.create_contexts, "CREATE response"):
+            if v2 and name == b"DH2Q":
+                answer = DurableHandleResponseV2.unpack(data)
+                return bool(answer.flags & DHANDLE_FLAG_PERSISTENT), (answer.timeout or 60000) / 1000.0
+            if not v2 and name == b"DHnQ":
+                return False, 60.0
+        return None
+
+    def reclaim_handle(self, handle: FileHandle):
+        """After a reconnect, reopen a durable ``handle`` from the connection before
+        ([MS-SMB2] 3.2.4.4): DHnC (SMB 2.x) or DH2C with its CreateGuid (SMB 3.x) on the
+        share connected anew; the handle then belongs to this connection.  Raises
+        :class:`OperationFailure` when the server no longer holds it (timed out, broken
+        by another opener, the server restarted)."""
+        state = handle.durable
+        if state is None:
+            raise ValueError("not a durable handle")
+        tree = yield from self.tree(handle.tree.name)
+        if state.create_guid is not None:
+            context = DurableHandleReconnectV2(handle.fid, state.create_guid,
+                                               DHANDLE_FLAG_PERSISTENT if state.persistent else 0).context()
+        else:
+            context = DurableHandleReconnect(handle.fid).context()
+        body = self._create(tree, handle.path, state.access, state.disposition, state.options,
+                            share=state.share_access, oplock=state.oplock, contexts=[context])
+        resp = yield from self.call(CMD.CREATE, body, tree)
+        self.check(resp, "reopen the durable handle of '%s' on '%s'" % (handle.path, tree.name))
+        created = CreateResponse.unpack_from(resp.buf, HEADER_SIZE)
+        self._hold_oplock(tree, created)
+        handle.dialect, handle.tree, handle.fid = self, tree, created.file_id
+        handle.version = (created.end_of_file, created.last_write_time, created.change_time)
+        handle.is_open = True
+        log.debug("durable handle of '%s' reopened", handle.path)
+        return handle
 
     def _server_copy(self, source: FileHandle, target: FileHandle, progress: Optional[Callable[[int], None]]):
         """Server-side copy ([MS-SMB2] 3.2.4.20.2): FSCTL_SRV_REQUEST_RESUME_KEY
@@ -1372,12 +1512,14 @@ class Smb2Dialect(CommonOps):
         """CLOSE the handle (once; later calls do nothing)."""
         if handle.is_open:
             handle.is_open = False
+            self.oplocks.pop(handle.fid, None)
             yield from self.close_file(handle.tree, handle.fid)
 
     def abort_handle(self, handle: FileHandle) -> None:
         """Send the CLOSE without waiting for its answer (dropped when it arrives)."""
         if handle.is_open:
             handle.is_open = False
+            self.oplocks.pop(handle.fid, None)
             if self.credits.has(1):
                 self.send(CMD.CLOSE, CloseRequest(file_id=handle.fid).pack(), handle.tree)
             else:

@@ -288,6 +288,10 @@ class SMB(NMBSession):
         self.smb2_only = smb2_only
         self.rand = rand
         self.server_ip = ""
+        #: A reconnect's SESSION_SETUP names the session it replaces ([MS-SMB2] 2.2.5
+        #: PreviousSessionId): the server tears that one down, which frees its durable
+        #: handles for reclaiming even before it noticed the old connection die.
+        self.previous_session_id = 0
         self.reset()
 
     def reset(self) -> None:

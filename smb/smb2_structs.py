@@ -58,6 +58,14 @@ __all__ = [
     "CreateRequest",
     "CreateResponse",
     "TimewarpToken",
+    "pack_create_contexts",
+    "parse_create_contexts",
+    "DurableHandleRequest",
+    "DurableHandleReconnect",
+    "DurableHandleRequestV2",
+    "DurableHandleReconnectV2",
+    "DurableHandleResponseV2",
+    "DHANDLE_FLAG_PERSISTENT",
     "split_timewarp",
     "CloseRequest",
     "CloseResponse",
@@ -660,13 +668,122 @@ class TimewarpToken:
 
     timestamp: int
 
+    def context(self) -> Tuple[bytes, bytes]:
+        """(name, data) of the SMB2_CREATE_CONTEXT."""
+        return b"TWrp", struct.pack("<Q", self.timestamp)
+
     def pack(self) -> bytes:
-        """The whole SMB2_CREATE_CONTEXT (2.2.13.2), the last of its chain."""
-        name, data = b"TWrp", struct.pack("<Q", self.timestamp)
+        """The whole SMB2_CREATE_CONTEXT (2.2.13.2), alone in its chain."""
+        return pack_create_contexts([self.context()])
+
+
+def pack_create_contexts(contexts: List[Tuple[bytes, bytes]]) -> bytes:
+    """A chain of SMB2_CREATE_CONTEXT structures ([MS-SMB2] 2.2.13.2) from
+    (name, data) pairs: each context 8-byte aligned, its data too, Next
+    pointing at the following one (0 in the last)."""
+    out = b""
+    for index, (name, data) in enumerate(contexts):
         name_off = _CREATE_CONTEXT.size
-        data_off = _align8(name_off + len(name))
-        return (_CREATE_CONTEXT.pack(0, name_off, len(name), 0, data_off, len(data)) + name
-                + b"\0" * (data_off - name_off - len(name)) + data)
+        data_off = _align8(name_off + len(name)) if data else 0
+        size = (data_off + len(data)) if data else name_off + len(name)
+        last = index == len(contexts) - 1
+        nxt = 0 if last else _align8(size)
+        body = (_CREATE_CONTEXT.pack(nxt, name_off, len(name), 0, data_off, len(data)) + name
+                + (b"\0" * (data_off - name_off - len(name)) + data if data else b""))
+        out += body if last else body + b"\0" * (nxt - size)
+    return out
+
+
+def parse_create_contexts(buf: Buffer, what: str) -> List[Tuple[bytes, memoryview]]:
+    """The (name, data) pairs of a CREATE response's context chain, each
+    offset and length checked against the chain; at most 32 contexts."""
+    view = memoryview(buf)
+    out: List[Tuple[bytes, memoryview]] = []
+    pos = 0
+    while len(view):
+        if len(out) == 32:
+            raise MalformedResponse(what + ": more than 32 create contexts")
+        if pos + _CREATE_CONTEXT.size > len(view):
+            raise MalformedResponse(what + ": create context header past the end")
+        nxt, name_off, name_len, _, data_off, data_len = _CREATE_CONTEXT.unpack_from(view, pos)
+        end = len(view) if nxt == 0 else pos + nxt
+        if nxt and (nxt < _CREATE_CONTEXT.size or nxt % 8 or end > len(view)):
+            raise MalformedResponse(what + ": bad Next %d in a create context" % nxt)
+        if name_off + name_len > end - pos or name_off < _CREATE_CONTEXT.size and name_len:
+            raise MalformedResponse(what + ": create context name outside its context")
+        if data_len and (data_off < _CREATE_CONTEXT.size or data_off + data_len > end - pos):
+            raise MalformedResponse(what + ": create context data outside its context")
+        name = bytes(view[pos + name_off:pos + name_off + name_len])
+        out.append((name, view[pos + data_off:pos + data_off + data_len] if data_len else _EMPTY))
+        if nxt == 0:
+            break
+        pos = end
+    return out
+
+
+DHANDLE_FLAG_PERSISTENT = 0x00000002
+
+
+@dataclass(frozen=True)
+class DurableHandleRequest:
+    """SMB2_CREATE_DURABLE_HANDLE_REQUEST ("DHnQ", [MS-SMB2] 2.2.13.2.3), SMB 2.x."""
+
+    def context(self) -> Tuple[bytes, bytes]:
+        return b"DHnQ", b"\0" * 16
+
+
+@dataclass(frozen=True)
+class DurableHandleReconnect:
+    """SMB2_CREATE_DURABLE_HANDLE_RECONNECT ("DHnC", [MS-SMB2] 2.2.13.2.4)."""
+
+    file_id: bytes
+
+    def context(self) -> Tuple[bytes, bytes]:
+        return b"DHnC", _file_id(self.file_id)
+
+
+_DH2Q = struct.Struct("<II8s16s")
+_DH2C = struct.Struct("<16s16sI")
+_DH2Q_RESP = struct.Struct("<II")
+
+
+@dataclass(frozen=True)
+class DurableHandleRequestV2:
+    """SMB2_CREATE_DURABLE_HANDLE_REQUEST_V2 ("DH2Q", [MS-SMB2] 2.2.13.2.11), SMB 3.x.
+    ``timeout`` in milliseconds (0: the server's default)."""
+
+    create_guid: bytes
+    timeout: int = 0
+    flags: int = 0
+
+    def context(self) -> Tuple[bytes, bytes]:
+        return b"DH2Q", _DH2Q.pack(self.timeout, self.flags, b"\0" * 8, self.create_guid)
+
+
+@dataclass(frozen=True)
+class DurableHandleReconnectV2:
+    """SMB2_CREATE_DURABLE_HANDLE_RECONNECT_V2 ("DH2C", [MS-SMB2] 2.2.13.2.12)."""
+
+    file_id: bytes
+    create_guid: bytes
+    flags: int = 0
+
+    def context(self) -> Tuple[bytes, bytes]:
+        return b"DH2C", _DH2C.pack(_file_id(self.file_id), self.create_guid, self.flags)
+
+
+@dataclass(frozen=True)
+class DurableHandleResponseV2:
+    """SMB2_CREATE_DURABLE_HANDLE_RESPONSE_V2 ([MS-SMB2] 2.2.14.2.12)."""
+
+    timeout: int
+    flags: int
+
+    @classmethod
+    def unpack(cls, data: Buffer) -> "DurableHandleResponseV2":
+        if len(data) < _DH2Q_RESP.size:
+            raise MalformedResponse("DH2Q response context of %d bytes" % len(data))
+        return cls(*_DH2Q_RESP.unpack_from(data, 0))
 
 
 def split_timewarp(path: str) -> Tuple[str, Optional[int]]:

@@ -269,3 +269,33 @@ def test_make_dirs_climbs_past_access_denied(conn: SMBConnection, setup: Tuple[I
     conn.makeDirs("DATA", top + "/a/b/c", exist_ok=True)
     conn.deleteTree("DATA", top)
     assert not os.path.exists(os.path.join(server.share_dir, top))
+
+
+@pytest.mark.parametrize("smb2", [False, True], ids=["smb1", "smb2"])
+def test_retrieve_and_store_resume_after_a_drop(smb2: bool, impacket: Dict[bool, ImpacketServer]) -> None:
+    """auto_reconnect against a server that grants no durable handle: the retrieve opens the
+    file again (same size and times) and reads on from the offset; the store writes on from
+    what the server confirmed."""
+    from tests.faultproxy import C2S, S2C, FaultProxy
+    server = impacket[smb2]
+    data = os.urandom(BIG)
+    name = "resume-%s.bin" % ("smb2" if smb2 else "smb1")
+    with open(os.path.join(server.share_dir, name), "wb") as fh:
+        fh.write(data)
+    with FaultProxy(server.ip, server.port, time_limit=120).start() as proxy:
+        c = SMBConnection(server.user, server.password, "PYTEST", "IMPACKET", is_direct_tcp=True,
+                          auto_reconnect=True)
+        assert c.connect(proxy.host, proxy.port, timeout=15) is True
+        try:
+            proxy.drop_after(4 * 1024 * 1024, S2C)
+            out = io.BytesIO()
+            assert c.retrieveFile("DATA", name, out, timeout=60)[1] == BIG
+            assert hashlib.sha256(out.getvalue()).digest() == hashlib.sha256(data).digest()
+            assert c.reconnects == 1 and c.durable_reopens == 0
+            proxy.drop_after(4 * 1024 * 1024, C2S)
+            assert c.storeFile("DATA", "up-" + name, io.BytesIO(data), timeout=60) == BIG
+            with open(os.path.join(server.share_dir, "up-" + name), "rb") as fh:
+                assert hashlib.sha256(fh.read()).digest() == hashlib.sha256(data).digest()
+            assert c.reconnects == 2
+        finally:
+            c.close()

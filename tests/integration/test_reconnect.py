@@ -5,8 +5,11 @@ yet written (retrieve) or not yet confirmed by the server (store).
 The connection runs through the fault proxy (tests/faultproxy.py), which drops it 1, 2 or 3 times
 during a 64 MiB transfer, on NT1, SMB 2.1 and SMB 3.1.1 (signing mandatory), with the blocking
 and the asyncio driver.  Each test checks the sha256 of what arrived, counts the reconnects and
-bounds the bytes moved twice.  A file changed while the connection was down is an error, not a
-mix; a reconnect that would give a weaker session (older dialect, no encryption) is refused.
+bounds the bytes moved twice.  Over SMB2 a retrieve reads through a durable handle, which each
+reconnect gets back (counted); without one (``durable handles = no``) the file is opened again.
+The batch oplock of that handle is given up at once when another client opens the file.  A file
+changed while the connection was down is an error, not a mix; a reconnect that would give a
+weaker session (older dialect, no encryption) is refused.
 """
 from __future__ import annotations
 
@@ -111,6 +114,8 @@ def test_retrieve_resumes_after_drops(server: Any, drops: int) -> None:
             assert size == SIZE and hashlib.sha256(out.getvalue()).digest() == hashlib.sha256(data).digest()
             assert dropper.drops() == drops and conn.reconnects == drops
             assert proxy.connections == 1 + drops
+            # SMB2: each reconnect got the durable handle back; NT1 has none and reopens.
+            assert conn.durable_reopens == (0 if name == "NT1" else drops)
             again = dropper.moved - SIZE
             # What was in flight when each drop hit is read again: at most a window per drop.
             assert 0 < again < drops * 34 * MIB, again
@@ -135,6 +140,7 @@ def test_store_resumes_after_drops(server: Any, drops: int) -> None:
             with open(os.path.join(local, "up.bin"), "rb") as fh:
                 assert hashlib.sha256(fh.read()).digest() == hashlib.sha256(data).digest()
             assert dropper.drops() == drops and conn.reconnects == drops
+            assert conn.durable_reopens == 0  # stores resume from what the server confirmed
             again = dropper.moved - SIZE
             assert 0 < again < drops * 34 * MIB, again
             print("\n%s store, %d drop(s): %.1f MiB sent again, %.2f s" % (name, drops, again / MIB, took))
@@ -189,7 +195,12 @@ def test_a_drop_not_recovered_is_an_error(options: Dict[str, Any], drops: int, r
 
 
 def test_a_file_changed_while_down_is_not_resumed(samba_factory: Callable[..., Any]) -> None:
-    srv, folder, local = server_with_folder(samba_factory, SERVERS["SMB3_11"], "reconnect-changed-")
+    """The file grows on the server's disk while we are away.  With no durable handle (as here)
+    the file opened again shows another size.  (With one, Samba refuses to give back a handle
+    whose file changed, and holds the file until the handle expires, 60 s: see docs/faults.rst.)"""
+    srv, folder, local = server_with_folder(samba_factory, dict(SERVERS["SMB3_11"],
+                                                                extra_global={"durable handles": "no"}),
+                                            "reconnect-changed-")
     target = os.path.join(local, "big.bin")
     with open(target, "wb") as fh:
         fh.write(_payload())
@@ -327,3 +338,76 @@ def test_twisted_driver_resumes_too(samba_factory: Callable[..., Any], twisted_r
                 assert fh.read() == data
         finally:
             blockingCallFromThread(twisted_reactor, factory.closeConnection)
+
+
+@pytest.mark.parametrize("dialect", ["SMB2_10", "SMB3_11"])
+def test_without_durable_handles_smb2_resumes_by_reopening(dialect: str, samba_factory: Callable[..., Any]) -> None:
+    """A server that grants no durable handle (Samba with ``durable handles = no``): after the
+    drop the file is opened again, its size and times compared, and the retrieve goes on from the
+    offset."""
+    settings = dict(SERVERS[dialect], extra_global={"durable handles": "no"})
+    srv, folder, local = server_with_folder(samba_factory, settings, "reconnect-nodurable-")
+    data = _payload()
+    with open(os.path.join(local, "big.bin"), "wb") as fh:
+        fh.write(data)
+    with FaultProxy(srv.host, srv.port, time_limit=120).start() as proxy:
+        conn = _blocking(proxy, srv, auto_reconnect=True)
+        try:
+            Dropper(proxy, 1, S2C)
+            out = io.BytesIO()
+            assert conn.retrieveFile("data", folder + "/big.bin", out, timeout=120)[1] == SIZE
+            assert out.getvalue() == data
+            dropper = Dropper(proxy, 1, C2S)
+            assert conn.storeFile("data", folder + "/up.bin", io.BytesIO(data), timeout=120) == SIZE
+            with open(os.path.join(local, "up.bin"), "rb") as fh:
+                assert fh.read() == data
+            assert dropper.drops() == 1 and conn.reconnects == 2 and conn.durable_reopens == 0
+        finally:
+            conn.close()
+
+
+@pytest.mark.parametrize("dialect", ["SMB2_10", "SMB3_11"])
+def test_an_oplock_break_is_acknowledged(dialect: str, samba_factory: Callable[..., Any]) -> None:
+    """A durable handle holds a batch oplock: another client opening the file makes the server
+    break it, and waits until we acknowledge.  The acknowledgment goes out while our retrieve is
+    still running, so the other client's read finishes first (without it, the other client would
+    wait until our retrieve closed the file, or the server's break timeout)."""
+    srv, folder, local = server_with_folder(samba_factory, SERVERS[dialect], "oplock-")
+    data = _payload()
+    with open(os.path.join(local, "big.bin"), "wb") as fh:
+        fh.write(data)
+    ours = SMBConnection(srv.user, srv.password, "holder", srv.netbios_name, is_direct_tcp=True, auto_reconnect=True)
+    other = SMBConnection(srv.user, srv.password, "other-client", srv.netbios_name, is_direct_tcp=True)
+    assert ours.connect(srv.host, srv.port, timeout=30) and other.connect(srv.host, srv.port, timeout=30)
+    events: List[str] = []
+    lock = threading.Lock()
+
+    def note(what: str) -> None:
+        with lock:
+            events.append(what)
+
+    def read_head() -> None:
+        head = io.BytesIO()
+        other.retrieveFileFromOffset("data", folder + "/big.bin", head, 0, 16, timeout=60)
+        note("other done" if head.getvalue() == data[:16] else "other read wrong bytes")
+
+    reader = threading.Thread(target=read_head)
+
+    class SlowSink(io.BytesIO):
+        def write(self, chunk: Any) -> int:
+            if not reader.is_alive() and not events:
+                note("ours started")
+                reader.start()
+            time.sleep(0.2)  # keeps our retrieve running for a while
+            return super().write(chunk)
+
+    try:
+        sink = SlowSink()
+        assert ours.retrieveFile("data", folder + "/big.bin", sink, timeout=120)[1] == SIZE
+        note("ours done")
+        reader.join(60)
+        assert sink.getvalue() == data
+        assert events == ["ours started", "other done", "ours done"], events
+    finally:
+        ours.close()
+        other.close()

@@ -683,3 +683,63 @@ def test_split_timewarp_takes_the_gmt_component_out() -> None:
     assert split_timewarp("@GMT-2024.01.02-03.04.05") == ("", when)
     for plain in ("a\\b", "@GMT-2024.13.02-03.04.05\\x", "x@GMT-2024.01.02-03.04.05", "@GMT-2024.01.02-03.04.05x"):
         assert split_timewarp(plain) == (plain, None)
+
+
+# ---------------------------------------------------------------------------
+# durable handle create contexts ([MS-SMB2] 2.2.13.2.3/.4/.11/.12, 2.2.14.2.12)
+
+def test_durable_handle_contexts_chain_bytes() -> None:
+    from smb.smb2_structs import (DurableHandleReconnectV2, DurableHandleRequest, DurableHandleRequestV2,
+                                  TimewarpToken, pack_create_contexts)
+    guid = bytes(range(16))
+    fid = bytes(range(0x40, 0x50))
+    # DHnQ: 16 reserved zero bytes; the next context 8-aligned after it (16+4 pad to 24, +16 = 40).
+    chain = pack_create_contexts([DurableHandleRequest().context(), TimewarpToken(7).context()])
+    assert chain[:24] == bytes.fromhex("28000000" "1000" "0400" "0000" "1800" "10000000") + b"DHnQ" + b"\0" * 4
+    assert chain[24:40] == b"\0" * 16
+    assert chain[40:] == TimewarpToken(7).pack()
+    # DH2Q: Timeout, Flags (PERSISTENT = 2), 8 reserved bytes, CreateGuid.
+    name, data = DurableHandleRequestV2(guid, 5000, 2).context()
+    assert name == b"DH2Q" and data == bytes.fromhex("88130000" "02000000") + b"\0" * 8 + guid
+    # DH2C: FileId, CreateGuid, Flags.
+    name, data = DurableHandleReconnectV2(fid, guid, 0).context()
+    assert name == b"DH2C" and data == fid + guid + b"\0" * 4 and len(data) == 36
+
+
+def test_create_response_contexts_parse_and_reject_hostile_chains() -> None:
+    from smb.smb2_structs import (DurableHandleRequest, DurableHandleResponseV2, pack_create_contexts,
+                                  parse_create_contexts)
+    chain = pack_create_contexts([(b"DH2Q", bytes.fromhex("60ea0000" "00000000")), DurableHandleRequest().context()])
+    parsed = parse_create_contexts(chain, "test")
+    assert [name for name, _ in parsed] == [b"DH2Q", b"DHnQ"]
+    answer = DurableHandleResponseV2.unpack(parsed[0][1])
+    assert (answer.timeout, answer.flags) == (60000, 0)
+    assert parse_create_contexts(b"", "test") == []
+    bad = [
+        chain[:10],                                              # header cut short
+        b"\x04\0\0\0" + chain[4:],                               # Next smaller than a header
+        b"\xf8\0\0\0" + chain[4:],                               # Next past the end
+        chain[:4] + b"\x10\0\xff\0" + chain[8:],                 # name runs past its context
+        chain[:10] + b"\x18\0\xff\0\0\0" + chain[16:],           # data runs past its context
+    ]
+    for blob in bad:
+        with pytest.raises(ProtocolError):
+            parse_create_contexts(blob, "test")
+    many = pack_create_contexts([(b"AAAA", b"")] * 33)
+    with pytest.raises(ProtocolError, match="more than 32"):
+        parse_create_contexts(many, "test")
+    with pytest.raises(ProtocolError):
+        DurableHandleResponseV2.unpack(b"\0" * 7)
+
+
+@pytest.mark.parametrize("seed", range(200))
+def test_create_context_parser_never_raises_anything_else(seed: int) -> None:
+    from smb.smb2_structs import DurableHandleRequest, pack_create_contexts, parse_create_contexts
+    rng = random.Random(seed)
+    data = bytearray(pack_create_contexts([DurableHandleRequest().context(), (b"MxAc", b"\1" * 8)]))
+    for _ in range(rng.randrange(1, 6)):
+        data[rng.randrange(len(data))] = rng.randrange(256)
+    try:
+        parse_create_contexts(bytes(data[:rng.randrange(len(data) + 1)]), "fuzz")
+    except ProtocolError:
+        pass
