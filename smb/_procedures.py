@@ -44,6 +44,7 @@ from .dfs import ReferralCache, ReferralResponse
 from .exceptions import KerberosError, MalformedResponse, NotConnectedError, NotReadyError, OperationFailure, \
     ProtocolError, SMBTimeout
 from .nt_status import NtStatus
+from ._smb2_ops import SMALL_IO
 from .utils import convertEpochToFILETIME
 
 T = TypeVar("T")
@@ -942,22 +943,28 @@ class ClientBase(SMB):
                         handle = yield from self._reclaim(handle, timeout)
                         lost = False
                         self.log.info("resuming retrieveFile '%s' at byte %d", path, offset + sink.count)
+                    if handle is None and version is None:
+                        # The first open reads the head of the file in the same round trip.
+                        first = SMALL_IO if max_length < 0 else min(SMALL_IO, max_length)
+                        handle, _ = yield Call(self, self._dialect_ops().open_reading(
+                            service_name, path, offset, first, sink, prog.update, durable=True), timeout,
+                            "retrieveFile")
+                        version = handle.version
+                        end = handle.size if max_length < 0 else min(handle.size, offset + max_length)
+                        prog.set_total(max(0, end - offset))
                     if handle is None:
                         handle = yield from self._patiently(lambda: self._dialect_ops().open_handle(
                             service_name, path, access, C.FILE_OPEN, _SHARE_ALL, durable=True), timeout,
                             "retrieveFile", NtStatus.SHARING_VIOLATION)
-                        if version is None:
-                            version = handle.version
-                            end = handle.size if max_length < 0 else min(handle.size, offset + max_length)
-                            prog.set_total(max(0, end - offset))
                     if handle.version != version:
                         # (also checked on a durable handle given back: a change made on the
                         # server's disk, not through SMB, breaks no oplock)
                         raise OperationFailure("retrieveFile '%s' on '%s': the file changed while the connection "
                                                "was down (%d bytes read); not resumed"
                                                % (path, service_name, sink.count), [], NtStatus.FILE_INVALID)
-                    yield Call(self, self._dialect_ops().read_handle(handle, offset + sink.count, end, sink,
-                                                                     prog.update), timeout, "retrieveFile")
+                    if offset + sink.count < end:
+                        yield Call(self, self._dialect_ops().read_handle(handle, offset + sink.count, end, sink,
+                                                                         prog.update), timeout, "retrieveFile")
                     break
                 except NotConnectedError as err:
                     tries = yield from self._recover(err, timeout, tries)

@@ -885,18 +885,21 @@ class Smb2Dialect(CommonOps):
 
     def compound(self, tree: Tree, path: str, access: int, disposition: int, options: int,
                  middle: Sequence[Tuple[int, bytes, int]], what: str, attributes: int = 0,
-                 optional: Sequence[int] = ()):
+                 optional: Sequence[int] = (), create: Optional[bytes] = None, close: bool = True):
         """CREATE + ``middle`` requests on that open + CLOSE in one round trip.
 
         Returns the list of responses (create, middles..., close); raises
         :class:`OperationFailure` naming ``what`` on the first failure, except
-        for the middle requests whose indexes are in ``optional``.
+        for the middle requests whose indexes are in ``optional``.  ``create`` is a
+        CREATE body built by the caller; without ``close`` the file stays open.
         """
-        items: List[Tuple[int, bytes, Optional[Tree], int, Any]] = [
-            (CMD.CREATE, self._create(tree, path, access, disposition, options, attributes), tree, 0, None)]
+        if create is None:
+            create = self._create(tree, path, access, disposition, options, attributes)
+        items: List[Tuple[int, bytes, Optional[Tree], int, Any]] = [(CMD.CREATE, create, tree, 0, None)]
         for command, body, resp_size in middle:
             items.append((command, body, tree, resp_size, None))
-        items.append((CMD.CLOSE, CloseRequest(file_id=ANY_FILE_ID).pack(), tree, 0, None))
+        if close:
+            items.append((CMD.CLOSE, CloseRequest(file_id=ANY_FILE_ID).pack(), tree, 0, None))
         mids = self.send_compound(items, related=True)
         responses: Dict[int, Smb2Response] = {}
         pending = set(mids)
@@ -907,7 +910,7 @@ class Smb2Dialect(CommonOps):
             # must outlive the receive buffer (more frames to come) is copied.
             responses[mid] = resp.detached() if pending else resp
         ordered = [responses[m] for m in mids]
-        for index, resp in enumerate(ordered[:-1]):
+        for index, resp in enumerate(ordered[:-1] if close else ordered):
             if index - 1 not in optional:
                 self.check(resp, "%s '%s' on '%s'" % (what, path, tree.name))
         return ordered
@@ -1329,10 +1332,17 @@ class Smb2Dialect(CommonOps):
         continuously available share, kept as long as the server's default);
         ``handle.durable`` is set when the server granted it, and :meth:`reclaim_handle`
         reopens it after a reconnect."""
+        body, guid = self._durable_create(tree, path, access, disposition, share_access, options, durable)
+        resp = yield from self.call(CMD.CREATE, body, tree)
+        self.check(resp, "open '%s' on '%s'" % (path, tree.name))
+        return self._opened(tree, path, resp, durable, guid, access, disposition, share_access, options)
+
+    def _durable_create(self, tree: Tree, path: str, access: int, disposition: int, share_access: int,
+                        options: int, durable: bool) -> Tuple[bytes, Optional[bytes]]:
+        """The CREATE body (with the durable request when ``durable``) and the CreateGuid."""
         contexts: List[Tuple[bytes, bytes]] = []
         oplock = 0
         guid = None
-        persistent = False
         if durable:
             oplock = _OPLOCK_BATCH
             if self.dialect >= K.Dialect.SMB_3_0:
@@ -1344,8 +1354,11 @@ class Smb2Dialect(CommonOps):
                 contexts.append(DurableHandleRequest().context())
         body = self._create(tree, path, access, disposition, options, share=share_access, oplock=oplock,
                             contexts=contexts)
-        resp = yield from self.call(CMD.CREATE, body, tree)
-        self.check(resp, "open '%s' on '%s'" % (path, tree.name))
+        return body, guid
+
+    def _opened(self, tree: Tree, path: str, resp: Smb2Response, durable: bool, guid: Optional[bytes],
+                access: int, disposition: int, share_access: int, options: int) -> FileHandle:
+        """The :class:`FileHandle` a successful CREATE response gives (durable state taken)."""
         created = CreateResponse.unpack_from(resp.buf, HEADER_SIZE)
         handle = FileHandle(self, tree, created.file_id, path, created.end_of_file,
                             bool(created.file_attributes & C.ATTR_DIRECTORY), created.file_attributes)
@@ -1360,6 +1373,47 @@ class Smb2Dialect(CommonOps):
                 log.debug("durable handle granted for '%s' (kept %.1f s%s)", path, kept,
                           ", persistent" if persistent else "")
         return handle
+
+    def open_reading(self, share: str, path: str, offset: int, length: int, file_obj: Any,
+                     progress: Optional[Callable[[int], None]], durable: bool = False):
+        """CREATE (durable when asked) + a READ of up to ``length`` bytes from ``offset``
+        in one round trip, the file kept open: the data goes to ``file_obj``; returns
+        (the :class:`FileHandle`, bytes read).  What a retrieve through a durable handle
+        starts with, so that a small file still costs one round trip before its CLOSE."""
+        tree = yield from self.tree(share)
+        access = C.FILE_READ_DATA | C.FILE_READ_ATTRIBUTES | C.SYNCHRONIZE
+        length = min(length, self.max_read)
+        body, guid = self._durable_create(tree, path, access, C.FILE_OPEN, SHARE_ALL, C.FILE_NON_DIRECTORY_FILE,
+                                          durable)
+        if length <= 0 or not self.credits.can_send(1 + self._charge(length)):
+            resp = yield from self.call(CMD.CREATE, body, tree)
+            self.check(resp, "retrieve '%s' on '%s'" % (path, tree.name))
+            return self._opened(tree, path, resp, durable, guid, access, C.FILE_OPEN, SHARE_ALL,
+                                C.FILE_NON_DIRECTORY_FILE), 0
+        read = ReadRequest(file_id=ANY_FILE_ID, offset=offset, length=length).pack()
+        responses = yield from self.compound(tree, path, access, C.FILE_OPEN, C.FILE_NON_DIRECTORY_FILE,
+                                             [(CMD.READ, read, length)], "retrieve", optional=(0,), create=body,
+                                             close=False)
+        handle = self._opened(tree, path, responses[0], durable, guid, access, C.FILE_OPEN, SHARE_ALL,
+                              C.FILE_NON_DIRECTORY_FILE)
+        if responses[1].header.status == NtStatus.END_OF_FILE:
+            return handle, 0
+        try:
+            self.check(responses[1], "READ")
+            data = ReadResponse.unpack_from(responses[1].buf, HEADER_SIZE).data
+            if len(data) > length:
+                raise MalformedResponse("server returned %d bytes for a %d-byte READ" % (len(data), length))
+        except ProtocolError:
+            self.abort_handle(handle)
+            raise
+        except OperationFailure:
+            yield from self.close_handle(handle)
+            raise
+        if len(data):
+            file_obj.write(data)
+            if progress:
+                progress(len(data))
+        return handle, len(data)
 
     def _hold_oplock(self, tree: Tree, created: CreateResponse) -> None:
         if created.oplock_level in (_OPLOCK_BATCH, _OPLOCK_EXCLUSIVE, _OPLOCK_II):

@@ -82,6 +82,14 @@ def _payload() -> bytes:
     return os.urandom(SIZE)
 
 
+def _big_file(folder: str) -> bytes:
+    """A new random 64 MiB ``big.bin`` in ``folder`` (on the server's disk); returns its bytes."""
+    data = _payload()
+    with open(os.path.join(folder, "big.bin"), "wb") as fh:
+        fh.write(data)
+    return data
+
+
 def _blocking(proxy: FaultProxy, srv: Any, **kwargs: Any) -> SMBConnection:
     conn = SMBConnection(srv.user, srv.password, "reconnect-client", srv.netbios_name, is_direct_tcp=True,
                          **kwargs)
@@ -98,9 +106,7 @@ def server(request: Any, samba_factory: Callable[..., Any]) -> Any:
 @pytest.mark.parametrize("drops", [1, 2, 3])
 def test_retrieve_resumes_after_drops(server: Any, drops: int) -> None:
     name, srv, folder, local = server
-    data = _payload()
-    with open(os.path.join(local, "big.bin"), "wb") as fh:
-        fh.write(data)
+    data = _big_file(local)
     with FaultProxy(srv.host, srv.port, time_limit=120).start() as proxy:
         conn = _blocking(proxy, srv, auto_reconnect=True)
         try:
@@ -150,9 +156,7 @@ def test_store_resumes_after_drops(server: Any, drops: int) -> None:
 
 def test_asyncio_driver_resumes_too(samba_factory: Callable[..., Any]) -> None:
     srv, folder, local = server_with_folder(samba_factory, SERVERS["SMB3_11"], "reconnect-aio-")
-    data = _payload()
-    with open(os.path.join(local, "big.bin"), "wb") as fh:
-        fh.write(data)
+    data = _big_file(local)
 
     async def main(proxy: FaultProxy) -> None:
         conn = aio.SMBConnection(srv.user, srv.password, "c", srv.netbios_name, is_direct_tcp=True,
@@ -316,9 +320,7 @@ def test_twisted_driver_resumes_too(samba_factory: Callable[..., Any], twisted_r
     from tests.integration.twisted_logon import twisted_logon
 
     srv, folder, local = server_with_folder(samba_factory, SERVERS["SMB3_11"], "reconnect-tw-")
-    data = _payload()
-    with open(os.path.join(local, "big.bin"), "wb") as fh:
-        fh.write(data)
+    data = _big_file(local)
     with FaultProxy(srv.host, srv.port, time_limit=120).start() as proxy:
         factory = twisted_logon(twisted_reactor, proxy.host, proxy.port, srv.user, srv.password, "tw-client",
                                 srv.netbios_name, is_direct_tcp=True, auto_reconnect=True)
@@ -347,9 +349,7 @@ def test_without_durable_handles_smb2_resumes_by_reopening(dialect: str, samba_f
     offset."""
     settings = dict(SERVERS[dialect], extra_global={"durable handles": "no"})
     srv, folder, local = server_with_folder(samba_factory, settings, "reconnect-nodurable-")
-    data = _payload()
-    with open(os.path.join(local, "big.bin"), "wb") as fh:
-        fh.write(data)
+    data = _big_file(local)
     with FaultProxy(srv.host, srv.port, time_limit=120).start() as proxy:
         conn = _blocking(proxy, srv, auto_reconnect=True)
         try:
@@ -373,9 +373,7 @@ def test_an_oplock_break_is_acknowledged(dialect: str, samba_factory: Callable[.
     still running, so the other client's read finishes first (without it, the other client would
     wait until our retrieve closed the file, or the server's break timeout)."""
     srv, folder, local = server_with_folder(samba_factory, SERVERS[dialect], "oplock-")
-    data = _payload()
-    with open(os.path.join(local, "big.bin"), "wb") as fh:
-        fh.write(data)
+    data = _big_file(local)
     ours = SMBConnection(srv.user, srv.password, "holder", srv.netbios_name, is_direct_tcp=True, auto_reconnect=True)
     other = SMBConnection(srv.user, srv.password, "other-client", srv.netbios_name, is_direct_tcp=True)
     assert ours.connect(srv.host, srv.port, timeout=30) and other.connect(srv.host, srv.port, timeout=30)

@@ -40,3 +40,32 @@ def test_nt1_small_store_is_one_round_trip(samba_factory: Callable[..., Any], mo
                 assert fh.read() == big[:10] + b"XY" + big[12:]
         finally:
             conn.close()
+
+
+def test_smb2_small_retrieve_with_auto_reconnect_is_two_round_trips(samba_factory: Callable[..., Any]) -> None:
+    """With ``auto_reconnect`` a retrieve reads through a durable handle: its CREATE carries the
+    first READ (one frame), the CLOSE follows (another); a file bigger than that first READ adds
+    READs in between.  Without the option it stays one compound (CREATE + READ + CLOSE)."""
+    srv, folder, local = server_with_folder(samba_factory, dict(min_protocol="SMB3_11", max_protocol="SMB3_11"),
+                                            "rt-")
+    small, big = os.urandom(5000), os.urandom(3 * 1024 * 1024)
+    for name, data in (("small.bin", small), ("big.bin", big)):
+        with open(os.path.join(local, name), "wb") as fh:
+            fh.write(data)
+    with FaultProxy(srv.host, srv.port, time_limit=60).start() as proxy:
+        for auto, frames in ((False, 1), (True, 2)):
+            conn = SMBConnection(srv.user, srv.password, "rt-client", srv.netbios_name, is_direct_tcp=True,
+                                 auto_reconnect=auto)
+            assert conn.connect(proxy.host, proxy.port, timeout=30) is True
+            try:
+                conn.echo(b"warm")
+                conn.retrieveFile("data", folder + "/small.bin", io.BytesIO())  # tree connected
+                before = proxy.frames[C2S]
+                out = io.BytesIO()
+                assert conn.retrieveFile("data", folder + "/small.bin", out)[1] == len(small)
+                assert out.getvalue() == small and proxy.frames[C2S] - before == frames, auto
+                out = io.BytesIO()
+                assert conn.retrieveFile("data", folder + "/big.bin", out)[1] == len(big)
+                assert out.getvalue() == big
+            finally:
+                conn.close()
