@@ -31,7 +31,8 @@ from .nt_status import LOGON_FAILURES, NtStatus, status_name
 from .smb2_structs import (DHANDLE_FLAG_PERSISTENT, CancelRequest, CloseRequest, CloseResponse, CopyChunk,
                            CopyChunkCopy, CopyChunkResponse, CreateRequest, CreateResponse, DurableHandleReconnect,
                            DurableHandleReconnectV2, DurableHandleRequest, DurableHandleRequestV2,
-                           DurableHandleResponseV2, EchoRequest, OplockBreakAcknowledgment, OplockBreakNotification, EncryptionCapabilities, FlushRequest,
+                           DurableHandleResponseV2, EchoRequest, EncryptionCapabilities, FlushRequest,
+                           OplockBreakAcknowledgment, OplockBreakNotification,
                            IoctlRequest, IoctlResponse, LogoffRequest, NegotiateRequest, NegotiateResponse,
                            PreauthIntegrityCapabilities, QueryDirectoryRequest, QueryDirectoryResponse,
                            QueryInfoRequest, QueryInfoResponse, ReadRequest, ReadResponse, ResumeKeyResponse,
@@ -1110,13 +1111,7 @@ class Smb2Dialect(CommonOps):
             end = created.end_of_file if max_length < 0 else min(created.end_of_file, offset + max_length)
             if set_total:
                 set_total(max(0, end - start))
-            if responses[1].header.status == NtStatus.END_OF_FILE:
-                data: Any = b""
-            else:
-                self.check(responses[1], "READ")
-                data = ReadResponse.unpack_from(responses[1].buf, HEADER_SIZE).data
-            if len(data) > first:
-                raise MalformedResponse("server returned %d bytes for a %d-byte READ" % (len(data), first))
+            data = self._first_read(responses[1], first)
             if len(data):
                 file_obj.write(data)
                 if progress:
@@ -1396,13 +1391,8 @@ class Smb2Dialect(CommonOps):
                                              close=False)
         handle = self._opened(tree, path, responses[0], durable, guid, access, C.FILE_OPEN, SHARE_ALL,
                               C.FILE_NON_DIRECTORY_FILE)
-        if responses[1].header.status == NtStatus.END_OF_FILE:
-            return handle, 0
         try:
-            self.check(responses[1], "READ")
-            data = ReadResponse.unpack_from(responses[1].buf, HEADER_SIZE).data
-            if len(data) > length:
-                raise MalformedResponse("server returned %d bytes for a %d-byte READ" % (len(data), length))
+            data = self._first_read(responses[1], length)
         except ProtocolError:
             self.abort_handle(handle)
             raise
@@ -1414,6 +1404,16 @@ class Smb2Dialect(CommonOps):
             if progress:
                 progress(len(data))
         return handle, len(data)
+
+    def _first_read(self, resp: Smb2Response, length: int) -> Any:
+        """The data of a compounded READ of ``length`` bytes (empty at the end of file)."""
+        if resp.header.status == NtStatus.END_OF_FILE:
+            return b""
+        self.check(resp, "READ")
+        data = ReadResponse.unpack_from(resp.buf, HEADER_SIZE).data
+        if len(data) > length:
+            raise MalformedResponse("server returned %d bytes for a %d-byte READ" % (len(data), length))
+        return data
 
     def _hold_oplock(self, tree: Tree, created: CreateResponse) -> None:
         if created.oplock_level in (_OPLOCK_BATCH, _OPLOCK_EXCLUSIVE, _OPLOCK_II):
